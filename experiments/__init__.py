@@ -1,0 +1,1 @@
+"""Experiments: scenario library, CLI, result writing (drives simulation/, never agents/)."""

@@ -1,0 +1,1 @@
+"""Scenario library (TOML files shipped with the package)."""

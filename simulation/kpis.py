@@ -1,0 +1,110 @@
+"""Run KPIs computed from the weekly model records (one function, shared by every caller)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+RECOVERY_SHARE = 0.95  # production back to 95% of plan counts as recovered (DESIGN.md)
+RECOVERY_RUN_WEEKS = 4  # ... and must stay there this many consecutive weeks (assumption)
+HORIZON_WINDOW_WEEKS = 4  # "at horizon" = mean over the last 4 weeks (assumption)
+
+
+def _groups(steps: pd.DataFrame) -> list[tuple[str, str]]:
+    """(country, group name) of each OEM group present in the records."""
+    prefix = "oem_planned__"
+    out = []
+    for col in steps.columns:
+        if col.startswith(prefix):
+            country, _, name = col[len(prefix) :].partition("__")
+            out.append((country, name))
+    return out
+
+
+def _first_week(mask: pd.Series, weeks: pd.Series) -> float:
+    hits = np.flatnonzero(mask.to_numpy())
+    return float(weeks.iloc[hits[0]]) if len(hits) else math.nan
+
+
+def _recovery_weeks(produced: np.ndarray, planned: np.ndarray, first_stop_index: int) -> float:
+    """Weeks from the first stoppage to the start of a run of weeks at >= 95% of plan."""
+    ok = produced >= RECOVERY_SHARE * planned - 1e-9
+    run = 0
+    for i in range(first_stop_index, len(ok)):
+        run = run + 1 if ok[i] else 0
+        if run >= RECOVERY_RUN_WEEKS:
+            return float(i - RECOVERY_RUN_WEEKS + 1 - first_stop_index)
+    return math.nan
+
+
+def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
+    """Summarise one run's weekly records into KPIs.
+
+    Args:
+        steps: the model-level DataFrame (one row per week) from the DataCollector.
+
+    Returns:
+        A flat dict of floats (NaN where undefined, e.g. no stoppage):
+
+        * ``lost_production_pct__{C}`` – vehicles not built, % of plan, per country C;
+        * ``lost_vehicles__{C}`` – vehicles not built;
+        * ``weeks_to_first_stoppage__{C}`` – first week any firm of C stopped a line;
+        * ``weeks_to_first_stoppage__{C}__{group}`` and ``weeks_to_recover__{C}__{group}``
+          (from first stoppage until production is back to 95% of plan for 4 weeks);
+        * ``licences_issued``, ``peak_price_index``, ``peak_price_index_row``;
+        * ``domestic_share_at_horizon`` – Indian magnet receipts from domestic plants, share,
+          over the last 4 weeks;
+        * ``subsidy_spent_usd``, ``subsidy_per_vehicle_saved_usd`` – scheme spending per vehicle
+          that domestic magnets let Indian OEMs build.
+    """
+    kpis: dict[str, float] = {}
+    weeks = steps["week"]
+    countries = sorted({c for c, _ in _groups(steps)})
+    for c in countries:
+        planned = steps[f"vehicles_planned__{c}"].sum()
+        produced = steps[f"vehicles_produced__{c}"].sum()
+        kpis[f"lost_vehicles__{c}"] = float(planned - produced)
+        kpis[f"lost_production_pct__{c}"] = (
+            float(100 * (planned - produced) / planned) if planned else 0.0
+        )
+        kpis[f"weeks_to_first_stoppage__{c}"] = _first_week(steps[f"firms_stopped__{c}"] > 0, weeks)
+    for c, name in _groups(steps):
+        key = f"{c}__{name}"
+        stopped = steps[f"oem_firms_stopped__{key}"] > 0
+        first = _first_week(stopped, weeks)
+        kpis[f"weeks_to_first_stoppage__{key}"] = first
+        if math.isnan(first):
+            kpis[f"weeks_to_recover__{key}"] = math.nan
+        else:
+            index = int(np.flatnonzero(stopped.to_numpy())[0])
+            kpis[f"weeks_to_recover__{key}"] = _recovery_weeks(
+                steps[f"oem_produced__{key}"].to_numpy(),
+                steps[f"oem_planned__{key}"].to_numpy(),
+                index,
+            )
+    kpis["licences_issued"] = float(steps["licences_issued_total"].iloc[-1])
+    kpis["peak_price_index_row"] = float(steps["price_index_row"].max(skipna=True))
+    peaks = steps[["price_index_china", "price_index_row"]].max(skipna=True)
+    kpis["peak_price_index"] = float(peaks.max(skipna=True))
+    if "receipts_t__IN__domestic" in steps:
+        tail = steps.tail(HORIZON_WINDOW_WEEKS)
+        received = sum(tail[f"receipts_t__IN__{s}"].sum() for s in ("china", "row", "domestic"))
+        domestic = tail["receipts_t__IN__domestic"].sum()
+        kpis["domestic_share_at_horizon"] = float(domestic / received) if received > 0 else 0.0
+        planned_in = steps["vehicles_planned__IN"].sum()
+        kg_per_vehicle = 1000 * steps["magnet_need_t__IN"].sum() / planned_in if planned_in else 0.0
+        saved = (
+            1000 * steps["receipts_t__IN__domestic"].sum() / kg_per_vehicle
+            if kg_per_vehicle
+            else 0.0
+        )
+        spent = float(steps["subsidy_spent_usd"].iloc[-1])
+        kpis["subsidy_spent_usd"] = spent
+        kpis["subsidy_per_vehicle_saved_usd"] = spent / saved if saved > 0 else math.nan
+    else:
+        kpis["domestic_share_at_horizon"] = 0.0
+        kpis["subsidy_spent_usd"] = float(steps["subsidy_spent_usd"].iloc[-1])
+        kpis["subsidy_per_vehicle_saved_usd"] = math.nan
+    return kpis

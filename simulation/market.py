@@ -1,0 +1,140 @@
+"""Market arithmetic as pure functions: allocation of scarce supply, prices, ramp, learning.
+
+Agents call these; tests exercise them alone. All quantities are plain floats in the units
+named by the arguments (tonnes of magnet per week unless stated otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+EPS = 1e-12
+
+
+@dataclass(slots=True)
+class Shipment:
+    """Magnets in transit to an OEM.
+
+    Attributes:
+        source: "china", "row" or "domestic".
+        supplier_id: unique_id of the shipping agent.
+        tonnes: magnet tonnes (t).
+        arrival_week: week in which the OEM receives it.
+    """
+
+    source: str
+    supplier_id: int
+    tonnes: float
+    arrival_week: int
+
+
+def allocate_pro_rata(supply: float, requests: Mapping[int, float]) -> dict[int, float]:
+    """Share ``supply`` among ``requests`` in proportion to their size, never exceeding a request.
+
+    Args:
+        supply: tonnes available (t), >= 0.
+        requests: tonnes wanted per buyer id (t), each >= 0.
+
+    Returns:
+        Tonnes allocated per buyer; the sum is min(supply, total requested).
+
+    Example:
+        >>> allocate_pro_rata(6.0, {1: 4.0, 2: 8.0})
+        {1: 2.0, 2: 4.0}
+    """
+    total = sum(requests.values())
+    if total <= EPS or supply <= EPS:
+        return {k: 0.0 for k in requests}
+    if supply >= total:
+        return dict(requests)
+    share = supply / total
+    return {k: v * share for k, v in requests.items()}
+
+
+def allocate_priority_then_pro_rata(
+    supply: float, requests: Mapping[int, float], priority_caps: Mapping[int, float]
+) -> dict[int, float]:
+    """Serve each buyer's prioritised (contracted) tonnes first, then share the rest pro rata.
+
+    Args:
+        supply: tonnes available (t).
+        requests: tonnes wanted per buyer (t).
+        priority_caps: contracted tonnes per buyer (t); served first, up to the request.
+
+    Returns:
+        Tonnes allocated per buyer, never above the request; the sum is min(supply, total).
+
+    Example:
+        >>> allocate_priority_then_pro_rata(5.0, {1: 4.0, 2: 4.0}, {1: 3.0})
+        {1: 3.5, 2: 1.5}
+    """
+    contracted = {k: min(v, priority_caps.get(k, 0.0)) for k, v in requests.items()}
+    first = allocate_pro_rata(supply, contracted)
+    left = max(0.0, supply - sum(first.values()))
+    residual = {k: requests[k] - first[k] for k in requests}
+    second = allocate_pro_rata(left, residual)
+    return {k: first[k] + second[k] for k in requests}
+
+
+def scarcity_price_index(
+    base_index: float, demand_t: float, supply_t: float, elasticity: float, cap: float
+) -> float:
+    """Price index that rises with unmet demand: base * (1 + elasticity * excess ratio), capped.
+
+    Args:
+        base_index: index when supply meets demand (1.0 = pre-shock Chinese price).
+        demand_t: tonnes demanded from the source this week.
+        supply_t: tonnes it could supply.
+        elasticity: proportional price rise per unit of excess demand ratio (dimensionless).
+        cap: largest multiple of ``base_index`` allowed.
+
+    Example:
+        >>> scarcity_price_index(1.2, demand_t=20.0, supply_t=10.0, elasticity=0.5, cap=4.0)
+        1.7999999999999998
+    """
+    if demand_t <= EPS:
+        return base_index
+    excess = max(0.0, demand_t / max(supply_t, EPS) - 1.0)
+    return base_index * min(cap, 1.0 + elasticity * excess)
+
+
+def s_curve(progress: float, steepness: float = 10.0) -> float:
+    """Logistic ramp from 0 to 1 as ``progress`` goes from 0 to 1 (rescaled to hit 0 and 1 exactly).
+
+    Example:
+        >>> round(s_curve(0.5), 3), s_curve(0.0), s_curve(1.0)
+        (0.5, 0.0, 1.0)
+    """
+    if progress <= 0.0:
+        return 0.0
+    if progress >= 1.0:
+        return 1.0
+
+    def raw(x: float) -> float:
+        return 1.0 / (1.0 + math.exp(-steepness * (x - 0.5)))
+
+    low, high = raw(0.0), raw(1.0)
+    return (raw(progress) - low) / (high - low)
+
+
+def learning_curve_cost(
+    initial_cost: float, cumulative_output_t: float, reference_output_t: float, learning_rate: float
+) -> float:
+    """Unit cost after learning: falls by ``learning_rate`` with each doubling of cumulative output.
+
+    Args:
+        initial_cost: unit cost until ``reference_output_t`` has been produced (USD/kg).
+        cumulative_output_t: cumulative good output so far (t).
+        reference_output_t: output at which learning starts (t), > 0.
+        learning_rate: fractional cost fall per doubling, in [0, 1).
+
+    Example:
+        >>> learning_curve_cost(100.0, 40.0, 10.0, 0.2)  # two doublings: 100 * 0.8**2
+        64.00000000000001
+    """
+    if cumulative_output_t <= reference_output_t or learning_rate <= 0.0:
+        return initial_cost
+    doublings = math.log2(cumulative_output_t / reference_output_t)
+    return initial_cost * (1.0 - learning_rate) ** doublings

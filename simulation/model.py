@@ -1,0 +1,525 @@
+"""MagnetSupplyModel: the rare-earth magnet supply shock of April 2025, week by week.
+
+On 4 April 2025 China's Ministry of Commerce put seven medium/heavy rare earths and the
+magnets containing them under export licensing (MOFCOM/GAC Announcement No. 18). This Mesa
+model lets a user compare licence-granting policies on the Chinese side and domestic ramp-up
+on the Indian side (IREL plus entrants under an incentive scheme) against the production of
+Indian and Japanese vehicle makers.
+
+Weekly schedule (ODD "process overview"), one step = one week:
+
+1. suppliers produce: Chinese exporters, rest-of-world makers (capacity), IREL (oxide);
+   the scheme awards plants in its award week; domestic plants advance, buy oxide, produce;
+2. OEMs (random order): receive shipments, build what magnets allow, reorder, adapt
+   (filing licence applications through their exporter when licences are required);
+3. the licensing authority reviews due applications under the policy in force;
+4. the market clears: China ships against licences, then the other sources in price order
+   fill what is left; shipments go in transit with each source's lead time;
+5. exporters sell surplus at home, the scheme pays incentives, prices update, data is collected.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from agents import (
+    IREL,
+    OEM,
+    ChineseExporter,
+    DomesticProducer,
+    LicensingAuthority,
+    RestOfWorldSupplier,
+)
+from agents.oem import SOURCES
+from simulation.market import EPS, Shipment, allocate_pro_rata
+from simulation.policies import LicencePolicy, policy_from_config
+from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+
+_COUNTRY_STATS = (
+    "vehicles_produced",
+    "vehicles_planned",
+    "magnet_need_t",
+    "firms_stopped",
+    "china_exports_t",
+)
+_GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
+
+
+class MagnetSupplyModel(Model):
+    """Agent-based model of the 2025 rare-earth magnet export controls and their fallout.
+
+    Args:
+        scenario: a validated :class:`Scenario`, a scenario file path or library name, or
+            None for the embedded default (``baseline_2025``).
+        rng: seed (int) or numpy Generator; None uses the scenario's ``simulation.seed``.
+            A numeric string (as typed into a browser seed box) is accepted.
+        collect_agent_data: also record per-OEM state each week (memory-heavy; off in batch).
+        **overrides: flat scenario overrides, e.g. ``licensing_policy="ban"``,
+            ``approval_probability=0.3``, ``subsidy_usd_per_kg=20`` (see
+            :func:`simulation.scenario.apply_overrides`).
+
+    Example:
+        >>> model = MagnetSupplyModel(rng=7, licensing_policy="ban", weeks=20)
+        >>> model.run_for(20)
+        >>> model.datacollector.get_model_vars_dataframe()["licences_approved"].sum()
+        np.int64(0)
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        rng: int | str | np.random.Generator | None = None,
+        collect_agent_data: bool = False,
+        **overrides: Any,
+    ) -> None:
+        spec = _resolve_scenario(scenario, overrides)
+        if isinstance(rng, str):
+            rng = int(rng.strip())
+        if rng is None:
+            rng = spec.simulation.seed
+        super().__init__(rng=rng)
+        self.spec = spec
+        self.week = -1
+        self.horizon_weeks = spec.simulation.weeks
+        self.collect_agent_data = collect_agent_data
+        self._award_week = spec.incentive_award_week()
+        market = spec.market
+        self._sales_budget_usd = (
+            spec.incentive.sales_budget_inr_crore * 1e7 / market.inr_per_usd
+            if spec.incentive.enabled
+            else 0.0
+        )
+        self.sales_subsidy_spent_usd = 0.0
+        self.capital_subsidy_spent_usd = 0.0
+        self.subsidy_paid_usd = 0.0
+        self.redesign_spent_usd = 0.0
+        self.redesigns_started = 0
+        self.oxide_imported_t = 0.0
+        self._build_agents()
+        self.flows = dict.fromkeys(
+            (
+                "magnet_produced_t",
+                "magnet_sold_china_domestic_t",
+                "magnet_scrap_t",
+                "magnet_consumed_t",
+                "oxide_produced_t",
+                "oxide_imported_t",
+                "oxide_reserved_t",
+                "oxide_consumed_t",
+            ),
+            0.0,
+        )
+        self._stat_keys = self._aggregate_keys()
+        self.stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
+        self.datacollector = DataCollector(
+            model_reporters=self._model_reporters(),
+            agenttype_reporters=self._agent_reporters() if collect_agent_data else None,
+        )
+
+    # ------------------------------------------------------------------ construction
+    def _build_agents(self) -> None:
+        spec = self.spec
+        self.authority = LicensingAuthority(self, spec.licensing.model_copy(deep=True))
+        for cfg in spec.exporters:
+            ChineseExporter(self, **cfg.model_dump())
+        for cfg in spec.rest_of_world:
+            RestOfWorldSupplier(self, **cfg.model_dump())
+        self.irel = IREL(
+            self,
+            capacity_steps=[(0, spec.irel.capacity_t_oxide_per_year), *spec.irel_capacity_steps()],
+            strategic_reserve_share=spec.irel.strategic_reserve_share,
+        )
+        for cfg in spec.domestic_producers:
+            DomesticProducer(self, **cfg.model_dump())
+        exporters = list(self.agents_by_type[ChineseExporter])
+        weights = np.array([e.capacity_t_per_week for e in exporters], dtype=float)
+        weights = (
+            weights / weights.sum()
+            if weights.sum() > 0
+            else np.full(len(exporters), 1 / len(exporters))
+        )
+        row = list(self.agents_by_type.get(RestOfWorldSupplier, []))
+        row_lead = float(np.mean([s.lead_time_weeks for s in row])) if row else 1.0
+        for cfg in spec.oems:
+            choices = self.rng.choice(len(exporters), size=cfg.count, p=weights)
+            for index in choices:
+                exporter = exporters[int(index)]
+                pipeline = cfg.china_share * (exporter.lead_time_weeks - 1) + (
+                    1 - cfg.china_share
+                ) * (row_lead - 1)
+                oem = OEM(self, cfg, exporter, self.authority, pipeline_weeks=pipeline)
+                self._seed_pipeline(oem, exporter, row)
+
+    def _seed_pipeline(self, oem: OEM, exporter: ChineseExporter, row: list) -> None:
+        """Fill the in-transit pipeline as in a steady state before week 0."""
+        need = oem.need_t_per_week
+        for week in range(exporter.lead_time_weeks):
+            oem.in_transit.append(
+                Shipment("china", exporter.unique_id, need * oem.china_share, week)
+            )
+        if row and oem.china_share < 1:
+            lead = round(float(np.mean([s.lead_time_weeks for s in row])))
+            for week in range(max(lead, 1)):
+                oem.in_transit.append(
+                    Shipment("row", row[0].unique_id, need * (1 - oem.china_share), week)
+                )
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def oems(self):
+        """All OEM agents (an AgentSet)."""
+        return self.agents_by_type[OEM]
+
+    @property
+    def exporters(self):
+        """All Chinese exporters (an AgentSet)."""
+        return self.agents_by_type[ChineseExporter]
+
+    def _of_type(self, cls: type) -> list:
+        return list(self.agents_by_type[cls]) if cls in self.agents_by_type else []
+
+    @property
+    def domestic_producers(self) -> list[DomesticProducer]:
+        """All domestic magnet makers (list; may be empty)."""
+        return self._of_type(DomesticProducer)
+
+    @property
+    def row_suppliers(self) -> list[RestOfWorldSupplier]:
+        """All rest-of-world makers (list; may be empty)."""
+        return self._of_type(RestOfWorldSupplier)
+
+    @property
+    def date(self):
+        """Calendar date of the current week (the start date before the first step)."""
+        return self.spec.simulation.start_date + timedelta(weeks=max(self.week, 0))
+
+    def set_policy(self, policy: LicencePolicy | dict[str, Any] | str) -> None:
+        """Switch the licence policy from the next review on (e.g. from the browser)."""
+        if isinstance(policy, str):
+            policy = {"kind": policy}
+        policy = policy_from_config(policy)
+        policy.resolve_dates(self.spec.simulation.start_date)
+        self.authority.set_policy(policy)
+
+    # ------------------------------------------------------------------ the week
+    def step(self) -> None:
+        """Advance one week (see the module docstring for the schedule)."""
+        self.week = self.steps - 1
+        week = self.week
+        self.authority.start_week()
+        self.subsidy_paid_usd = 0.0
+        self.produce_supply(week)
+        self.oems.shuffle_do("step")
+        self.authority.review(week, {e.unique_id: e for e in self.exporters})
+        self.clear_market(week)
+        self.exporters.do("sell_surplus")
+        for supplier in self.row_suppliers:
+            supplier.update_price()
+        self._account_flows()
+        self._aggregate()
+        self.datacollector.collect(self)
+        if week + 1 >= self.horizon_weeks:
+            self.running = False
+
+    def produce_supply(self, week: int) -> None:
+        """Exporters, rest-of-world makers, IREL and domestic plants make this week's supply."""
+        self.exporters.do("produce")
+        for supplier in self.row_suppliers:
+            supplier.prepare(week)
+        self.irel.produce(week)
+        if week == self._award_week:
+            self.award_incentive(week)
+        ratio = self.spec.market.magnet_t_per_oxide_t
+        producers = self.domestic_producers
+        for producer in producers:
+            producer.advance(week)
+        requests = {p: p.oxide_request_t(week, ratio) for p in producers}
+        from_irel = self.irel.sell(requests)
+        residual = {p: requests[p] - from_irel[p] for p in producers}
+        imports = allocate_pro_rata(self.spec.market.oxide_import_t_per_week, residual)
+        self.oxide_imported_t = sum(imports.values())
+        for producer in producers:
+            producer.receive_oxide(from_irel[producer] + imports[producer])
+            producer.produce(week, ratio)
+
+    def award_incentive(self, week: int) -> None:
+        """Run the scheme's tender: cheapest bidders whose subsidised cost closes the gap enter."""
+        inc = self.spec.incentive
+        price = self.spec.market.china_price_usd_per_kg
+        costs = np.sort(
+            self.rng.uniform(
+                inc.bidder_cost_min_usd_per_kg, inc.bidder_cost_max_usd_per_kg, inc.n_bidders
+            )
+        )
+        awarded = []
+        for cost in costs:
+            enough = len(awarded) >= inc.n_awards
+            full = (
+                len(awarded) + 1
+            ) * inc.award_capacity_t_per_year > inc.capacity_target_t_per_year + EPS
+            if (
+                enough
+                or full
+                or cost - inc.subsidy_usd_per_kg > price * (1 + inc.entry_margin_share)
+            ):
+                break
+            awarded.append(float(cost))
+        for i, cost in enumerate(awarded):
+            DomesticProducer(
+                self,
+                name=f"scheme-{i + 1}",
+                nameplate_t_per_year=inc.award_capacity_t_per_year,
+                stage="building",
+                start_week=week,
+                build_weeks=inc.build_weeks,
+                ramp_weeks=inc.ramp_weeks,
+                yield_share=inc.yield_share,
+                unit_cost_usd_per_kg=cost,
+                learning_rate=inc.learning_rate,
+                subsidised=True,
+                award_week=week,
+            )
+        if awarded:
+            capital = inc.capital_subsidy_inr_crore * 1e7 / self.spec.market.inr_per_usd
+            self.capital_subsidy_spent_usd += capital
+            self.subsidy_paid_usd += capital
+
+    def incentive_usd_per_kg(self, producer: DomesticProducer) -> float:
+        """Sales incentive a producer earns this week, USD/kg (0 outside the payment window)."""
+        inc = self.spec.incentive
+        if not (inc.enabled and producer.subsidised and producer.award_week is not None):
+            return 0.0
+        start = producer.award_week + inc.gestation_weeks
+        if not start <= self.week < start + inc.incentive_weeks:
+            return 0.0
+        return inc.subsidy_usd_per_kg if self._sales_budget_left_usd() > 0 else 0.0
+
+    @property
+    def subsidy_spent_usd(self) -> float:
+        """Scheme spending so far (sales incentive + capital subsidy), USD."""
+        return self.sales_subsidy_spent_usd + self.capital_subsidy_spent_usd
+
+    def _sales_budget_left_usd(self) -> float:
+        return max(0.0, self._sales_budget_usd - self.sales_subsidy_spent_usd)
+
+    def clear_market(self, week: int) -> None:
+        """China ships against licences; then other sources, cheapest first, fill the rest."""
+        by_exporter: dict[int, dict[OEM, float]] = {}
+        for oem in self.oems:
+            if oem.china_order_t > EPS:
+                by_exporter.setdefault(oem.exporter.unique_id, {})[oem] = oem.china_order_t
+        for exporter in self.exporters:
+            shipped = exporter.ship(by_exporter.get(exporter.unique_id, {}), week, self.authority)
+            for oem, tonnes in shipped.items():
+                oem.accept(
+                    Shipment("china", exporter.unique_id, tonnes, week + exporter.lead_time_weeks)
+                )
+        suppliers = sorted(
+            [*self.domestic_producers, *self.row_suppliers],
+            key=lambda s: s.offer_price_usd_per_kg(),
+        )
+        for supplier in suppliers:
+            requests = {
+                o: o.unfilled_t for o in self.oems if o.unfilled_t > EPS and supplier.serves(o)
+            }
+            if not requests:
+                continue
+            for oem, tonnes in supplier.allocate(requests).items():
+                if tonnes > EPS:
+                    oem.accept(
+                        Shipment(
+                            supplier.source,
+                            supplier.unique_id,
+                            tonnes,
+                            week + supplier.lead_time_weeks,
+                        )
+                    )
+            if isinstance(supplier, DomesticProducer):
+                self._pay_incentive(supplier)
+
+    def _pay_incentive(self, producer: DomesticProducer) -> None:
+        rate = self.incentive_usd_per_kg(producer)
+        if rate <= 0 or producer.sold_t <= 0:
+            return
+        pay = min(producer.sold_t * 1000.0 * rate, self._sales_budget_left_usd())
+        self.sales_subsidy_spent_usd += pay
+        self.subsidy_paid_usd += pay
+
+    def record_redesign_start(self, oem: OEM) -> None:
+        """Count a redesign and its cost (called by the OEM that starts it)."""
+        self.redesigns_started += 1
+        self.redesign_spent_usd += oem.redesign_cost_usd
+
+    def _account_flows(self) -> None:
+        """Add this week's flows to the cumulative magnet and oxide ledgers."""
+        f = self.flows
+        producers = self.domestic_producers
+        f["magnet_produced_t"] += (
+            sum(e.produced_t for e in self.exporters)
+            + sum(s.produced_t for s in self.row_suppliers)
+            + sum(p.gross_t for p in producers)
+        )
+        f["magnet_sold_china_domestic_t"] += sum(e.domestic_sales_t for e in self.exporters)
+        f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
+        f["magnet_consumed_t"] += sum(o.consumed_t for o in self.oems)
+        f["oxide_produced_t"] += self.irel.produced_t
+        f["oxide_imported_t"] += self.oxide_imported_t
+        f["oxide_reserved_t"] += self.irel.reserved_t
+        f["oxide_consumed_t"] += sum(p.oxide_used_t for p in producers)
+
+    def magnet_stock_t(self) -> float:
+        """All magnet tonnes held anywhere in the model: exporters, plants, transit, OEMs."""
+        return (
+            sum(e.stock_t for e in self.exporters)
+            + sum(p.stock_t for p in self.domestic_producers)
+            + sum(o.inventory_t + o.in_transit_t for o in self.oems)
+        )
+
+    def oxide_stock_t(self) -> float:
+        """All oxide tonnes held: IREL's stock and the plants' oxide stocks."""
+        return self.irel.stock_t + sum(p.oxide_stock_t for p in self.domestic_producers)
+
+    # ------------------------------------------------------------------ reporters
+    def _model_reporters(self) -> dict[str, Any]:
+        """Declare the weekly model reporters (fixed ones, then per country/segment/group)."""
+        reporters: dict[str, Any] = {
+            "week": "week",
+            "date": lambda m: m.date.isoformat(),
+            "licence_queue_length": lambda m: len(m.authority.queue),
+            "licence_applications": lambda m: m.authority.filed,
+            "licences_approved": lambda m: m.authority.approved,
+            "licences_denied": lambda m: m.authority.denied,
+            "licensed_t": lambda m: m.authority.approved_t,
+            "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
+            "licences_issued_total": lambda m: m.authority.licences_issued_total,
+            "china_exports_t": lambda m: sum(e.exported_t for e in m.exporters),
+            "china_domestic_sales_t": lambda m: sum(e.domestic_sales_t for e in m.exporters),
+            "magnet_shortfall_t": lambda m: sum(o.need_t_per_week - o.consumed_t for o in m.oems),
+            "unfilled_orders_t": lambda m: sum(o.unfilled_t for o in m.oems),
+            "domestic_capacity_t_per_week": lambda m: sum(
+                p.capacity_t_per_week(m.week) for p in m.domestic_producers
+            ),
+            "domestic_output_t": lambda m: sum(p.output_t for p in m.domestic_producers),
+            "domestic_plants_operating": lambda m: sum(
+                p.stage in ("ramping", "operating") for p in m.domestic_producers
+            ),
+            "domestic_unit_cost_usd_per_kg": lambda m: _weighted(
+                [(p.unit_cost_usd_per_kg, p.output_t) for p in m.domestic_producers]
+            ),
+            "irel_oxide_output_t": lambda m: m.irel.produced_t,
+            "oxide_imported_t": "oxide_imported_t",
+            "subsidy_paid_usd": "subsidy_paid_usd",
+            "subsidy_spent_usd": "subsidy_spent_usd",
+            "redesigns_started": "redesigns_started",
+            "redesign_spent_usd": "redesign_spent_usd",
+            "price_index_china": lambda m: 1.0,
+            "price_index_row": lambda m: _weighted(
+                [(s.price_index, s.available_t + s.produced_t) for s in m.row_suppliers]
+            ),
+            "price_index_domestic": lambda m: _weighted(
+                [
+                    (p.offer_price_usd_per_kg() / m.spec.market.china_price_usd_per_kg, p.output_t)
+                    for p in m.domestic_producers
+                ]
+            ),
+        }
+        for name in self._aggregate_keys():
+            reporters[name] = _stat(name)
+        return reporters
+
+    def _aggregate_keys(self) -> list[str]:
+        """Names of the per-country, per-segment and per-group reporters."""
+        keys = []
+        for c in sorted({o.country for o in self.spec.oems}):
+            keys += [f"{k}__{c}" for k in _COUNTRY_STATS]
+            keys += [f"receipts_t__{c}__{source}" for source in SOURCES]
+        for c, seg in sorted({(o.country, o.segment) for o in self.spec.oems}):
+            keys += [f"vehicles_produced__{c}__{seg}", f"vehicles_planned__{c}__{seg}"]
+        for cfg in self.spec.oems:
+            keys += [f"{k}__{cfg.country}__{cfg.name}" for k in _GROUP_STATS]
+        return keys
+
+    def _aggregate(self) -> None:
+        """One pass over the OEMs: sums per country, segment and group for the reporters."""
+        stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
+        need_by_group: dict[str, float] = {}
+        for o in self.oems:
+            c, g = o.country, f"{o.country}__{o.group}"
+            need = o.need_t_per_week
+            stats[f"vehicles_produced__{c}"] += o.produced_vehicles
+            stats[f"vehicles_planned__{c}"] += o.planned_vehicles_per_week
+            stats[f"magnet_need_t__{c}"] += need
+            stats[f"firms_stopped__{c}"] += o.stopped
+            for source, tonnes in o.received_t.items():
+                stats[f"receipts_t__{c}__{source}"] += tonnes
+            stats[f"vehicles_produced__{c}__{o.segment}"] += o.produced_vehicles
+            stats[f"vehicles_planned__{c}__{o.segment}"] += o.planned_vehicles_per_week
+            stats[f"oem_produced__{g}"] += o.produced_vehicles
+            stats[f"oem_planned__{g}"] += o.planned_vehicles_per_week
+            stats[f"oem_firms_stopped__{g}"] += o.stopped
+            stats[f"oem_cover_weeks__{g}"] += o.inventory_t
+            need_by_group[g] = need_by_group.get(g, 0.0) + need
+        for g, need in need_by_group.items():
+            key = f"oem_cover_weeks__{g}"
+            stats[key] = stats[key] / need if need > EPS else 0.0
+        for e in self.exporters:
+            for c, tonnes in e.exported_by_country.items():
+                key = f"china_exports_t__{c}"
+                if key in stats:
+                    stats[key] += tonnes
+        self.stats = stats
+
+    @staticmethod
+    def _agent_reporters() -> dict[type, dict[str, str]]:
+        """Per-OEM state (opt-in)."""
+        return {
+            OEM: {
+                "group": "group",
+                "country": "country",
+                "produced_vehicles": "produced_vehicles",
+                "inventory_t": "inventory_t",
+                "cover_weeks": "cover_weeks",
+                "cover_target_weeks": "cover_target_weeks",
+                "stopped": "stopped",
+                "redesigned": "redesigned",
+            }
+        }
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _resolve_scenario(
+    scenario: Scenario | str | Path | None, overrides: dict[str, Any]
+) -> Scenario:
+    if scenario is None or isinstance(scenario, (str, Path)):
+        return load_scenario(scenario, **overrides)
+    if overrides:
+        raw = scenario.model_dump(mode="python", serialize_as_any=True)
+        new = validate_scenario(apply_overrides(raw, overrides), scenario.name)
+        new._sources = scenario.sources
+        return new
+    return scenario
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _weighted(pairs: list[tuple[float, float]]) -> float:
+    total = sum(w for _, w in pairs)
+    if total <= EPS:
+        return float("nan")
+    return sum(v * w for v, w in pairs) / total
+
+
+def _stat(name: str):
+    def reporter(model: MagnetSupplyModel) -> float:
+        return model.stats[name]
+
+    return reporter

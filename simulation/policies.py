@@ -1,0 +1,436 @@
+"""Licence-granting policies of the Chinese licensing authority (MOFCOM).
+
+Each policy is one small pydantic class: its fields are the policy's parameters (validated
+when a scenario is loaded, with units in their names) and its methods are the behaviour the
+:class:`agents.authority.LicensingAuthority` calls each week:
+
+* ``requires_licence(destination, week)`` – must an export to ``destination`` carry a licence?
+* ``review_capacity(week)`` – how many applications can be decided this week (``None`` = no limit)
+* ``draw_delay_weeks(application, week, rng)`` – weeks from filing until a decision is allowed
+* ``decide(application, week, rng) -> Decision`` – approve (fully or partly) or deny
+
+A user adds a policy by subclassing :class:`LicencePolicy` with a new ``kind`` literal; the class
+registers itself and scenario files can then say ``kind = "my_policy"`` (or give the import
+path ``kind = "mypackage.module:MyPolicy"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+WORKING_DAYS_PER_WEEK = 5
+
+
+@dataclass(slots=True)
+class Application:
+    """An export-licence application filed by an exporter on behalf of a foreign buyer.
+
+    Attributes:
+        id: sequence number, unique within a run.
+        exporter_id: unique_id of the Chinese exporter.
+        buyer_id: unique_id of the buying OEM.
+        destination: ISO country code of the buyer (e.g. "IN", "JP").
+        end_use: declared end use (e.g. "automotive").
+        tonnes: magnet tonnes applied for (t).
+        filed_week: week the application entered the queue.
+        earliest_decision_week: first week a decision may be taken (filed_week + delay).
+    """
+
+    id: int
+    exporter_id: int
+    buyer_id: int
+    destination: str
+    end_use: str
+    tonnes: float
+    filed_week: int
+    earliest_decision_week: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Outcome of reviewing one application.
+
+    Attributes:
+        approved_tonnes: tonnes licensed (t); 0 means denied.
+        validity_weeks: weeks the licence stays valid from the decision week.
+        reason: short text for logs and reports.
+    """
+
+    approved_tonnes: float
+    validity_weeks: int = 26
+    reason: str = ""
+
+    @property
+    def approved(self) -> bool:
+        """True when any tonnage was licensed."""
+        return self.approved_tonnes > 0
+
+
+@dataclass(slots=True)
+class Licence:
+    """A licence held by an exporter to ship to one buyer.
+
+    Attributes:
+        buyer_id: unique_id of the OEM the licence names.
+        remaining_t: tonnes still allowed (t).
+        expires_week: last week the licence may be used (inclusive).
+    """
+
+    buyer_id: int
+    remaining_t: float
+    expires_week: int
+
+
+def working_days_to_weeks(days: float) -> int:
+    """Convert working days to whole weeks (5 working days a week, rounded up)."""
+    return math.ceil(days / WORKING_DAYS_PER_WEEK)
+
+
+class LicencePolicy(BaseModel):
+    """Base class of all licence policies (the default behaviour is an open regime)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    registry: ClassVar[dict[str, type[LicencePolicy]]] = {}
+    kind: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Register each concrete policy under the default value of its ``kind`` field."""
+        super().__pydantic_init_subclass__(**kwargs)
+        default = cls.model_fields["kind"].default
+        if isinstance(default, str):
+            LicencePolicy.registry[default] = cls
+
+    def requires_licence(self, destination: str, week: int) -> bool:
+        """Whether an export to ``destination`` in ``week`` needs a licence."""
+        return True
+
+    def review_capacity(self, week: int) -> int | None:
+        """Applications the authority can decide in ``week``; ``None`` means unlimited."""
+        return None
+
+    def draw_delay_weeks(
+        self, application: Application, week: int, rng: np.random.Generator
+    ) -> int:
+        """Weeks between filing and the earliest decision (drawn once, at filing)."""
+        return 0
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Decide one application (called only once its delay has passed)."""
+        raise NotImplementedError
+
+    def begin_review(self, batch: list[Application], week: int) -> None:
+        """Hook called with the week's review batch before ``decide`` (used by pro-rata quotas)."""
+
+    def active(self, week: int) -> LicencePolicy:
+        """The policy in force in ``week`` (itself, except for a :class:`Timeline`)."""
+        return self
+
+    def resolve_dates(self, start: date) -> None:
+        """Turn calendar dates into week numbers relative to the simulation start."""
+
+
+def week_of(day: date, start: date) -> int:
+    """Week index of ``day`` in a run that starts on ``start`` (week 0); may be negative."""
+    return (day - start).days // 7
+
+
+def policy_from_config(config: Any) -> LicencePolicy:
+    """Build a policy object from a mapping with a ``kind`` key (or pass a policy through)."""
+    if isinstance(config, LicencePolicy):
+        return config
+    if not isinstance(config, dict):
+        raise ValueError("a licence policy must be a table with a 'kind' key")
+    kind = config.get("kind")
+    if not isinstance(kind, str):
+        raise ValueError(f"licence policy needs kind = one of {sorted(LicencePolicy.registry)}")
+    cls = policy_class(kind)
+    return cls.model_validate(config)
+
+
+def policy_class(kind: str) -> type[LicencePolicy]:
+    """Look up a policy class by registered name or ``module:Class`` import path."""
+    if kind in LicencePolicy.registry:
+        return LicencePolicy.registry[kind]
+    if ":" in kind:
+        module_name, _, attr = kind.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as err:
+            raise ValueError(f"cannot import licence policy {kind!r}: {err}") from None
+        if isinstance(cls, type) and issubclass(cls, LicencePolicy):
+            return cls
+        raise ValueError(f"{kind!r} is not a LicencePolicy subclass")
+    raise ValueError(
+        f"unknown licence policy kind {kind!r}; "
+        f"allowed: {', '.join(sorted(LicencePolicy.registry))}"
+    )
+
+
+class Open(LicencePolicy):
+    """No licence needed: the pre-April-2025 regime; exporters ship freely."""
+
+    kind: Literal["open"] = "open"
+
+    def requires_licence(self, destination: str, week: int) -> bool:
+        """Never."""
+        return False
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Approve in full (applications are not needed, but any filed are granted)."""
+        return Decision(application.tonnes, validity_weeks=52, reason="open regime")
+
+
+class Ban(LicencePolicy):
+    """Exports need a licence and none is ever issued."""
+
+    kind: Literal["ban"] = "ban"
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Deny."""
+        return Decision(0.0, reason="ban")
+
+
+class _Reviewed(LicencePolicy):
+    """Shared parameters of policies with a statutory review clock and a review desk."""
+
+    min_delay_working_days: int = Field(
+        20, ge=0, le=260, description="Shortest review time, working days (C-LIC-2: 20-45)."
+    )
+    max_delay_working_days: int = Field(
+        45, ge=0, le=260, description="Longest review time, working days (C-LIC-2: 45 quoted)."
+    )
+    review_capacity_per_week: int | None = Field(
+        None, ge=0, description="Applications decided per week; none = unlimited (assumption)."
+    )
+    validity_weeks: int = Field(
+        26, ge=1, le=156, description="Licence validity, weeks (C-LIC-3: <= 1 year; assumption 26)."
+    )
+    denied_end_uses: list[str] = Field(
+        default_factory=lambda: ["military"],
+        description="End uses always refused (C-LIC-6: no military use).",
+    )
+
+    @model_validator(mode="after")
+    def _delays_ordered(self) -> _Reviewed:
+        if self.max_delay_working_days < self.min_delay_working_days:
+            raise ValueError("max_delay_working_days must be >= min_delay_working_days")
+        return self
+
+    def review_capacity(self, week: int) -> int | None:
+        """The configured desk capacity."""
+        return self.review_capacity_per_week
+
+    def _delay_bounds(self, application: Application) -> tuple[int, int]:
+        return self.min_delay_working_days, self.max_delay_working_days
+
+    def draw_delay_weeks(
+        self, application: Application, week: int, rng: np.random.Generator
+    ) -> int:
+        """Uniform integer working days in [min, max], converted to weeks."""
+        low, high = self._delay_bounds(application)
+        days = int(rng.integers(low, high + 1)) if high > low else low
+        return working_days_to_weeks(days)
+
+    def _refuses_end_use(self, application: Application) -> bool:
+        return application.end_use in self.denied_end_uses
+
+
+class CaseByCase(_Reviewed):
+    """Each application is reviewed after the statutory delay and approved with a probability."""
+
+    kind: Literal["case_by_case"] = "case_by_case"
+    approval_probability: float = Field(
+        0.5, ge=0, le=1, description="Chance an application is approved (assumption)."
+    )
+    approved_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the applied tonnes licensed on approval (assumption).",
+    )
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Refuse listed end uses; otherwise approve with ``approval_probability``."""
+        if self._refuses_end_use(application):
+            return Decision(0.0, reason="end use refused")
+        if rng.random() < self.approval_probability:
+            return Decision(
+                application.tonnes * self.approved_share, self.validity_weeks, "approved"
+            )
+        return Decision(0.0, reason="denied")
+
+
+class Quota(_Reviewed):
+    """Licences up to a tonnage quota per period, first come first served or pro rata."""
+
+    kind: Literal["quota"] = "quota"
+    quota_t_per_period: float = Field(
+        100.0, ge=0, description="Tonnes of magnet licensable per period, t (assumption)."
+    )
+    period_weeks: int = Field(13, ge=1, le=156, description="Quota period, weeks (assumption).")
+    allocation: Literal["first_come", "pro_rata"] = Field(
+        "first_come", description="How a short quota is shared among a week's applications."
+    )
+    _used_t: dict[int, float] = PrivateAttr(default_factory=dict)
+    _scale: float = PrivateAttr(default=1.0)
+
+    def remaining_t(self, week: int) -> float:
+        """Quota tonnes left in the period containing ``week`` (t)."""
+        period = week // self.period_weeks
+        return max(0.0, self.quota_t_per_period - self._used_t.get(period, 0.0))
+
+    def begin_review(self, batch: list[Application], week: int) -> None:
+        """For pro-rata allocation, scale the batch down to what is left of the quota."""
+        requested = sum(a.tonnes for a in batch)
+        left = self.remaining_t(week)
+        self._scale = 1.0 if requested <= left or requested == 0 else left / requested
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Grant from the period's remaining quota; deny when it is used up."""
+        if self._refuses_end_use(application):
+            return Decision(0.0, reason="end use refused")
+        wanted = application.tonnes * (self._scale if self.allocation == "pro_rata" else 1.0)
+        granted = min(wanted, self.remaining_t(week))
+        if granted <= 1e-12:
+            return Decision(0.0, reason="quota exhausted")
+        period = week // self.period_weeks
+        self._used_t[period] = self._used_t.get(period, 0.0) + granted
+        return Decision(granted, self.validity_weeks, "within quota")
+
+
+class CountryTerms(BaseModel):
+    """Terms the authority applies to one destination country."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approval_probability: float = Field(ge=0, le=1, description="Chance of approval.")
+    min_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
+    max_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
+
+
+class Preferential(_Reviewed):
+    """Approval probability and review delay differ by destination country."""
+
+    kind: Literal["preferential"] = "preferential"
+    approval_probability: float = Field(
+        0.5, ge=0, le=1, description="Chance of approval for countries not listed (assumption)."
+    )
+    countries: dict[str, CountryTerms] = Field(
+        default_factory=dict, description="Per-destination terms, keyed by ISO code (e.g. IN, JP)."
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _codes_upper(cls, value: dict[str, CountryTerms]) -> dict[str, CountryTerms]:
+        for code in value:
+            if len(code) != 2 or not code.isupper():
+                raise ValueError(f"country code {code!r} must be two capital letters, e.g. 'IN'")
+        return value
+
+    def _delay_bounds(self, application: Application) -> tuple[int, int]:
+        terms = self.countries.get(application.destination)
+        low, high = self.min_delay_working_days, self.max_delay_working_days
+        if terms is not None:
+            low = terms.min_delay_working_days if terms.min_delay_working_days is not None else low
+            high = (
+                terms.max_delay_working_days if terms.max_delay_working_days is not None else high
+            )
+        return low, max(low, high)
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Approve with the destination's probability (or the default one)."""
+        if self._refuses_end_use(application):
+            return Decision(0.0, reason="end use refused")
+        terms = self.countries.get(application.destination)
+        p = terms.approval_probability if terms is not None else self.approval_probability
+        if rng.random() < p:
+            return Decision(application.tonnes, self.validity_weeks, "approved")
+        return Decision(0.0, reason=f"denied for {application.destination}")
+
+
+class Phase(BaseModel):
+    """One dated phase of a :class:`Timeline`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_week: int | None = Field(
+        None, ge=0, description="First week of the phase (week 0 = start)."
+    )
+    start_date: date | None = Field(
+        None, description="First day of the phase (alternative to week)."
+    )
+    policy: LicencePolicy = Field(description="The policy in force during the phase.")
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _build_policy(cls, value: Any) -> LicencePolicy:
+        policy = policy_from_config(value)
+        if isinstance(policy, Timeline):
+            raise ValueError("a timeline phase cannot itself be a timeline")
+        return policy
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Phase:
+        if (self.start_week is None) == (self.start_date is None):
+            raise ValueError("give exactly one of start_week or start_date")
+        return self
+
+
+class Timeline(LicencePolicy):
+    """A dated sequence of policies; the last phase whose start has passed is in force."""
+
+    kind: Literal["timeline"] = "timeline"
+    phases: list[Phase] = Field(min_length=1, description="Phases in increasing start order.")
+
+    def resolve_dates(self, start: date) -> None:
+        """Convert phase dates to weeks (dates before the start map to week 0) and check order."""
+        for phase in self.phases:
+            if phase.start_date is not None:
+                phase.start_week = max(0, week_of(phase.start_date, start))
+                phase.start_date = None
+        weeks = [p.start_week for p in self.phases]
+        for i in range(1, len(weeks)):
+            if weeks[i] <= weeks[i - 1]:
+                raise ValueError(
+                    f"phases[{i}] starts in week {weeks[i]}, not after phases[{i - 1}] "
+                    f"(week {weeks[i - 1]}): phases must be in strictly increasing order"
+                )
+
+    def active(self, week: int) -> LicencePolicy:
+        """The policy of the latest phase that has started (the first phase before any start)."""
+        current = self.phases[0].policy
+        for phase in self.phases:
+            if phase.start_week is not None and phase.start_week <= week:
+                current = phase.policy
+        return current
+
+    def requires_licence(self, destination: str, week: int) -> bool:
+        """Delegate to the phase in force."""
+        return self.active(week).requires_licence(destination, week)
+
+    def review_capacity(self, week: int) -> int | None:
+        """Delegate to the phase in force."""
+        return self.active(week).review_capacity(week)
+
+    def draw_delay_weeks(
+        self, application: Application, week: int, rng: np.random.Generator
+    ) -> int:
+        """Delegate to the phase in force."""
+        return self.active(week).draw_delay_weeks(application, week, rng)
+
+    def begin_review(self, batch: list[Application], week: int) -> None:
+        """Delegate to the phase in force."""
+        self.active(week).begin_review(batch, week)
+
+    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
+        """Delegate to the phase in force."""
+        return self.active(week).decide(application, week, rng)

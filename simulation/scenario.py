@@ -1,0 +1,698 @@
+"""Scenario schema (pydantic) and loader for TOML scenario files.
+
+A scenario is one complete parameter set. Every field carries its unit in its name or
+description, and every default cites ``CALIBRATION.md`` (``C-…`` ids) or says "assumption".
+Files may ``extends = "other.toml"``: tables are merged key by key, arrays of tables
+(``[[oems]]`` …) are replaced as a whole. Any mistake raises :class:`ScenarioError` with one
+line naming the file, the key, the problem and the allowed range.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import tomllib
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import annotated_types
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulation.policies import LicencePolicy, Timeline, policy_class, policy_from_config, week_of
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+DEFAULT_SCENARIO = "baseline_2025.toml"
+
+
+class ScenarioError(ValueError):
+    """A scenario (or override) is invalid; ``str(err)`` is a one-line message for the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SimulationConfig(_Section):
+    """Clock and seed of a run."""
+
+    start_date: date = Field(
+        date(2025, 4, 7), description="Calendar date of week 0 (first Monday after C-LIC-1)."
+    )
+    weeks: int = Field(156, ge=1, le=1040, description="Horizon, weeks (DESIGN: 156 = 3 years).")
+    seed: int = Field(42, ge=0, description="Default random seed when none is given (assumption).")
+    line_stop_threshold_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A firm's line counts as stopped below this share of plan (assumption).",
+    )
+
+
+class MarketConfig(_Section):
+    """Prices and conversion factors shared by all agents."""
+
+    china_price_usd_per_kg: float = Field(
+        60.0,
+        gt=0,
+        description="Pre-shock Chinese NdFeB magnet export price, USD/kg (assumption; "
+        "NdPr oxide ~54 USD/kg in 2024, C-MKT-4).",
+    )
+    scarcity_price_elasticity: float = Field(
+        0.5, ge=0, le=10, description="Price rise per unit of excess-demand ratio (assumption)."
+    )
+    max_price_multiple: float = Field(
+        4.0, ge=1, le=20, description="Cap on scarcity pricing, multiple of base (C-MKT-5: Tb ~4x)."
+    )
+    inr_per_usd: float = Field(85.0, gt=0, description="Exchange rate, INR per USD (assumption).")
+    magnet_t_per_oxide_t: float = Field(
+        3.0, gt=0, le=10, description="Tonnes of magnet per tonne of REO (C-MKT-6)."
+    )
+    oxide_import_t_per_week: float = Field(
+        1.0,
+        ge=0,
+        description="Non-IREL oxide India's magnet makers can import, t/week (assumption).",
+    )
+
+
+class ExporterConfig(_Section):
+    """A Chinese magnet exporter (the export-relevant slice of its output)."""
+
+    name: str = Field(min_length=1, description="Label used in outputs.")
+    capacity_t_per_week: float = Field(
+        ge=0, description="Magnet output, t/week (assumption; sized to the modelled buyers)."
+    )
+    initial_stock_weeks: float = Field(
+        2.0, ge=0, le=52, description="Opening stock, weeks of capacity (assumption)."
+    )
+    target_stock_weeks: float = Field(
+        2.0,
+        ge=0,
+        le=52,
+        description="Stock kept before selling "
+        "surplus domestically, weeks of capacity (assumption).",
+    )
+    lead_time_weeks: int = Field(
+        3, ge=1, le=26, description="Shipping time to buyers, weeks (assumption)."
+    )
+
+
+class OEMConfig(_Section):
+    """A group of vehicle makers of one country and segment (``count`` identical firms)."""
+
+    name: str = Field(min_length=1, description="Group label used in outputs.")
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO code: IN, JP, ...")
+    segment: str = Field(min_length=1, description="Segment: car_ice, car_ev, e2w, e3w, hybrid ...")
+    count: int = Field(1, ge=1, le=100_000, description="Number of firms (agents) in the group.")
+    planned_vehicles_per_week: float = Field(
+        ge=0, description="Group production plan, vehicles/week (split evenly across firms)."
+    )
+    magnet_kg_per_vehicle: float = Field(
+        gt=0, le=100, description="Controlled NdFeB per vehicle, kg (C-IN-3)."
+    )
+    initial_inventory_weeks: float = Field(
+        2.5,
+        ge=0,
+        le=52,
+        description="Opening magnet stock, weeks of need (C-IN-2: 2-3 weeks in India).",
+    )
+    cover_target_weeks: float = Field(
+        2.5, ge=0, le=52, description="Inventory cover aimed for, weeks (C-IN-2)."
+    )
+    max_cover_weeks: float = Field(
+        12.0, ge=0, le=104, description="Ceiling on stockpiling, weeks (assumption)."
+    )
+    stockpile_raise_weeks: float = Field(
+        2.0, ge=0, le=52, description="Cover added after each shortage episode, weeks (assumption)."
+    )
+    china_share: float = Field(
+        0.93,
+        ge=0,
+        le=1,
+        description="Share of magnets ordered from China when it can ship (C-IN-1: 93% for India).",
+    )
+    row_contract_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Share of need under contract "
+        "with non-Chinese makers (assumption; C-JP-1 for Japan).",
+    )
+    redesign_trigger_weeks: int = Field(
+        8, ge=1, le=520, description="Short weeks before a redesign starts (assumption)."
+    )
+    redesign_lag_weeks: int = Field(
+        26, ge=0, le=520, description="Weeks to complete a redesign (C-IN-5: targets ~Q3 2025)."
+    )
+    redesign_reduction_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Cut in controlled magnet per vehicle after redesign (assumption; C-IN-5).",
+    )
+    redesign_cost_usd: float = Field(
+        2.0e6, ge=0, description="One-off cost per firm of a redesign, USD (assumption)."
+    )
+    licence_request_weeks: float = Field(
+        13.0,
+        gt=0,
+        le=104,
+        description="Weeks of China need covered by one application (assumption; C-LIC-3).",
+    )
+    end_use: str = Field("automotive", description="End use declared on licence applications.")
+
+    @model_validator(mode="after")
+    def _cover_in_range(self) -> OEMConfig:
+        if self.cover_target_weeks > self.max_cover_weeks:
+            raise ValueError("cover_target_weeks must not exceed max_cover_weeks")
+        return self
+
+
+class CapacityStep(_Section):
+    """A capacity level that applies from a given week or date."""
+
+    online_week: int | None = Field(None, ge=0, description="Week the capacity is reached.")
+    online_date: date | None = Field(None, description="Date the capacity is reached.")
+    capacity_t_oxide_per_year: float = Field(ge=0, description="Capacity from then on, t REO/yr.")
+
+    @model_validator(mode="after")
+    def _one_start(self) -> CapacityStep:
+        if (self.online_week is None) == (self.online_date is None):
+            raise ValueError("give exactly one of online_week or online_date")
+        return self
+
+
+class IRELConfig(_Section):
+    """IREL (India) Ltd: rare-earth oxide for domestic magnet makers after strategic needs."""
+
+    capacity_t_oxide_per_year: float = Field(
+        40.0, ge=0, description="NdPr oxide output at start, t/yr (C-IRL-2: ~40 t last year)."
+    )
+    expansions: list[CapacityStep] = Field(
+        default_factory=lambda: [
+            CapacityStep(online_date=date(2026, 3, 31), capacity_t_oxide_per_year=200.0),
+            CapacityStep(online_date=date(2027, 3, 31), capacity_t_oxide_per_year=500.0),
+        ],
+        description="Capacity steps (C-IRL-2: 200 t by end-FY26, 500 t by end-FY27).",
+    )
+    strategic_reserve_share: float = Field(
+        0.3, ge=0, le=1, description="Share kept for atomic energy/defence (C-IRL-3: assumption)."
+    )
+
+
+class IncentiveConfig(_Section):
+    """India's sintered-magnet scheme (PLI-style): awards, sales-linked subsidy, budget."""
+
+    enabled: bool = Field(True, description="Whether the scheme runs.")
+    award_week: int | None = Field(None, ge=0, description="Week of the awards (or award_date).")
+    award_date: date | None = Field(
+        date(2026, 9, 30),
+        description="Date of awards (C-PLI-3: bids due 29 Jun 2026; award "
+        "date UNSOURCED, assumption).",
+    )
+    subsidy_usd_per_kg: float = Field(
+        25.0,
+        ge=0,
+        le=500,
+        description="Sales-linked incentive, USD/kg (DERIVED from C-PLI-1/2: "
+        "Rs 6,450 cr over 5 yr x 6,000 t/yr at 85 INR/USD).",
+    )
+    sales_budget_inr_crore: float = Field(
+        6450.0, ge=0, description="Sales-incentive budget, INR crore (C-PLI-1)."
+    )
+    capital_subsidy_inr_crore: float = Field(
+        750.0,
+        ge=0,
+        description="Capital subsidy, INR crore, paid in equal parts at award (C-PLI-1).",
+    )
+    incentive_weeks: int = Field(
+        260,
+        ge=0,
+        le=1040,
+        description="Weeks incentives are paid after gestation (C-PLI-3: 5 years).",
+    )
+    gestation_weeks: int = Field(
+        104,
+        ge=0,
+        le=520,
+        description="Weeks from award before incentive payments start (C-PLI-3: 2 years).",
+    )
+    capacity_target_t_per_year: float = Field(
+        6000.0, ge=0, description="Scheme capacity, t/yr (C-PLI-2)."
+    )
+    n_awards: int = Field(5, ge=0, le=100, description="Beneficiaries (C-PLI-2).")
+    award_capacity_t_per_year: float = Field(
+        1200.0, gt=0, description="Nameplate per award, t/yr (C-PLI-2)."
+    )
+    n_bidders: int = Field(
+        8, ge=0, le=1000, description="Bidders in the global tender (assumption)."
+    )
+    bidder_cost_min_usd_per_kg: float = Field(
+        70.0, gt=0, description="Lowest bidder unit cost at start, USD/kg (assumption; C-RMP-3)."
+    )
+    bidder_cost_max_usd_per_kg: float = Field(
+        110.0, gt=0, description="Highest bidder unit cost, USD/kg (assumption; C-RMP-3)."
+    )
+    entry_margin_share: float = Field(
+        0.1,
+        ge=0,
+        le=5,
+        description="A bidder enters if its "
+        "subsidised cost is within this share above the Chinese "
+        "price (assumption).",
+    )
+    build_weeks: int = Field(
+        104, ge=0, le=520, description="Construction time, weeks (C-RMP-1, C-PLI-3: ~2 years)."
+    )
+    ramp_weeks: int = Field(
+        52, ge=0, le=520, description="S-curve ramp to nameplate, weeks (C-RMP-1: ~1 year)."
+    )
+    yield_share: float = Field(
+        0.72, gt=0, le=1, description="Good magnet per tonne processed (C-MKT-7: scrap 25-30%)."
+    )
+    learning_rate: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="Unit-cost fall per doubling of output (C-RMP-3: UNSOURCED, assumption).",
+    )
+
+    @model_validator(mode="after")
+    def _checks(self) -> IncentiveConfig:
+        if self.award_week is not None and self.award_date is not None:
+            # An explicit week wins: a file that extends one with a date may set the week.
+            self.__dict__["award_date"] = None
+        if self.bidder_cost_max_usd_per_kg < self.bidder_cost_min_usd_per_kg:
+            raise ValueError("bidder_cost_max_usd_per_kg must be >= bidder_cost_min_usd_per_kg")
+        return self
+
+
+class DomesticProducerConfig(_Section):
+    """A named Indian magnet maker outside the tender (e.g. IREL's Vizag plant)."""
+
+    name: str = Field(min_length=1, description="Label used in outputs.")
+    nameplate_t_per_year: float = Field(ge=0, description="Nameplate capacity, t magnet/yr.")
+    stage: Literal["planned", "building", "ramping", "operating"] = Field(
+        "operating", description="Stage at week 0."
+    )
+    start_week: int = Field(0, ge=0, description="Week building starts (for stage 'planned').")
+    build_weeks: int = Field(104, ge=0, le=520, description="Construction, weeks (C-RMP-1).")
+    ramp_weeks: int = Field(52, ge=0, le=520, description="Ramp to nameplate, weeks (C-RMP-1).")
+    yield_share: float = Field(0.72, gt=0, le=1, description="Good output share (C-MKT-7).")
+    unit_cost_usd_per_kg: float = Field(
+        90.0, gt=0, description="Unit cost at start, USD/kg (assumption; C-RMP-3)."
+    )
+    learning_rate: float = Field(
+        0.1, ge=0, lt=1, description="Cost fall per doubling (assumption)."
+    )
+    subsidised: bool = Field(False, description="Whether sales earn the scheme's incentive.")
+
+
+class RestOfWorldConfig(_Section):
+    """A non-Chinese magnet maker (Japan, EU, US, Lynas-fed) selling to the modelled OEMs."""
+
+    name: str = Field(min_length=1, description="Label used in outputs.")
+    available_t_per_week: float = Field(
+        ge=0, description="Tonnes/week it can sell to the modelled OEMs at start (assumption)."
+    )
+    growth_t_per_week_per_year: float = Field(
+        0.0,
+        ge=0,
+        description="Yearly increase of that "
+        "amount, t/week per year (C-RMP-2: ~4% of the "
+        "market a year).",
+    )
+    premium_usd_per_kg: float = Field(
+        20.0, ge=0, description="Premium over the Chinese price, USD/kg (C-MKT-3: 10-30)."
+    )
+    lead_time_weeks: int = Field(6, ge=1, le=26, description="Delivery time, weeks (assumption).")
+    contract_countries: list[str] = Field(
+        default_factory=list,
+        description="Countries whose OEM contracts it serves first (C-JP-1, C-JP-2).",
+    )
+
+
+class Scenario(BaseModel):
+    """One complete, validated parameter set for :class:`simulation.model.MagnetSupplyModel`."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    name: str = Field("unnamed", description="Short scenario name.")
+    description: str = Field("", description="One-line description.")
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    market: MarketConfig = Field(default_factory=MarketConfig)
+    licensing: LicencePolicy = Field(
+        default_factory=lambda: policy_from_config({"kind": "open"}),
+        description="Licence policy (a table with kind = open|ban|case_by_case|quota|"
+        "preferential|timeline, or a user class).",
+    )
+    exporters: list[ExporterConfig] = Field(min_length=1)
+    oems: list[OEMConfig] = Field(min_length=1)
+    irel: IRELConfig = Field(default_factory=IRELConfig)
+    incentive: IncentiveConfig = Field(default_factory=IncentiveConfig)
+    domestic_producers: list[DomesticProducerConfig] = Field(default_factory=list)
+    rest_of_world: list[RestOfWorldConfig] = Field(default_factory=list)
+
+    _sources: list[tuple[str, str]] = PrivateAttr(default_factory=list)
+
+    @field_validator("licensing", mode="before")
+    @classmethod
+    def _build_policy(cls, value: Any) -> LicencePolicy:
+        return policy_from_config(value)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Scenario:
+        for section in ("exporters", "oems", "domestic_producers", "rest_of_world"):
+            names = [item.name for item in getattr(self, section)]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{section}: names must be unique, repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def sources(self) -> list[tuple[str, str]]:
+        """(path, verbatim text) of each file this scenario was built from, base files last."""
+        return list(self._sources)
+
+    def sha256(self) -> str:
+        """Hash of the validated content (stable across file formatting)."""
+        return hashlib.sha256(self.model_dump_json(serialize_as_any=True).encode()).hexdigest()
+
+    def week_of(self, day: date) -> int:
+        """Week index of a calendar date in this scenario (week 0 = start_date)."""
+        return week_of(day, self.simulation.start_date)
+
+    def incentive_award_week(self) -> int | None:
+        """Week the scheme awards capacity, or None if the scheme is off."""
+        inc = self.incentive
+        if not inc.enabled:
+            return None
+        if inc.award_week is not None:
+            return inc.award_week
+        if inc.award_date is not None:
+            return max(0, self.week_of(inc.award_date))
+        return None
+
+    def irel_capacity_steps(self) -> list[tuple[int, float]]:
+        """IREL capacity steps as (week, t REO/yr), sorted by week."""
+        steps = []
+        for step in self.irel.expansions:
+            week = step.online_week
+            if week is None:
+                week = max(0, self.week_of(step.online_date))
+            steps.append((week, step.capacity_t_oxide_per_year))
+        return sorted(steps)
+
+
+# --------------------------------------------------------------------------- overrides
+
+_SINGLE_SECTIONS: dict[str, type[BaseModel]] = {
+    "simulation": SimulationConfig,
+    "market": MarketConfig,
+    "irel": IRELConfig,
+    "incentive": IncentiveConfig,
+}
+_LIST_SECTIONS: dict[str, type[BaseModel]] = {
+    "exporters": ExporterConfig,
+    "oems": OEMConfig,
+    "domestic_producers": DomesticProducerConfig,
+    "rest_of_world": RestOfWorldConfig,
+}
+_NOT_FLAT = {"name", "description"}
+
+
+def flat_parameter_names() -> list[str]:
+    """All names accepted as flat keyword overrides (``licensing_policy`` plus field names)."""
+    names = {"licensing_policy"}
+    for cls in (*_SINGLE_SECTIONS.values(), *_LIST_SECTIONS.values()):
+        names.update(f for f in cls.model_fields if f not in _NOT_FLAT)
+    for cls in LicencePolicy.registry.values():
+        names.update(f for f in cls.model_fields if f not in {"kind", "phases"})
+    return sorted(names)
+
+
+def _set_in_policy(policy: dict[str, Any], field: str, value: Any) -> bool:
+    """Set ``field`` on a raw policy table (and on each timeline phase that has it)."""
+    kind = policy.get("kind", "open")
+    try:
+        cls = policy_class(kind)
+    except ValueError:
+        return False
+    if kind == "timeline" or cls is Timeline:
+        hit = False
+        for phase in policy.get("phases", []):
+            if isinstance(phase, dict) and isinstance(phase.get("policy"), dict):
+                hit = _set_in_policy(phase["policy"], field, value) or hit
+        return hit
+    if field in cls.model_fields and field != "kind":
+        policy[field] = value
+        return True
+    return False
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Apply flat keyword overrides to a raw scenario mapping (returns a new mapping).
+
+    A flat name sets the field wherever it occurs: in the single sections (simulation, market,
+    irel, incentive), in every entry of the list sections (oems, exporters, ...) and in the
+    licence policy (every timeline phase that has it). ``section__field`` targets one section.
+    ``licensing_policy="ban"`` replaces the policy by that kind with its defaults.
+
+    Raises:
+        ScenarioError: for a name that matches no field (with a suggestion).
+    """
+    data = copy.deepcopy(raw)
+    items = dict(overrides)
+    if "licensing_policy" in items:
+        value = items.pop("licensing_policy")
+        data["licensing"] = dict(value) if isinstance(value, dict) else {"kind": value}
+    for name, value in items.items():
+        section, _, field = name.rpartition("__")
+        targets = [section] if section else [*_SINGLE_SECTIONS, *_LIST_SECTIONS, "licensing"]
+        hit = False
+        for target in targets:
+            if target == "licensing":
+                policy = data.setdefault("licensing", {"kind": "open"})
+                hit = (isinstance(policy, dict) and _set_in_policy(policy, field, value)) or hit
+            elif target in _SINGLE_SECTIONS and field in _SINGLE_SECTIONS[target].model_fields:
+                data.setdefault(target, {})[field] = value
+                hit = True
+            elif target in _LIST_SECTIONS and field in _LIST_SECTIONS[target].model_fields:
+                for entry in data.get(target, []):
+                    entry[field] = value
+                hit = hit or bool(data.get(target))
+        if not hit:
+            guess = difflib.get_close_matches(name, flat_parameter_names(), n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            raise ScenarioError(f"override {name!r}: no such scenario parameter{hint}")
+    return data
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            # A policy table of another kind replaces the base policy instead of merging into it.
+            if key == "licensing" and value.get("kind", out[key].get("kind")) != out[key].get(
+                "kind"
+            ):
+                out[key] = value
+            else:
+                out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_scenario_path(name: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario file: as given, next to ``relative_to``, or in the scenario library."""
+    path = Path(name)
+    candidates = [path]
+    if relative_to is not None and not path.is_absolute():
+        candidates.append(relative_to / path)
+    if not path.is_absolute():
+        candidates.append(SCENARIO_DIR / path)
+        if path.suffix != ".toml":
+            candidates.append(SCENARIO_DIR / f"{path}.toml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ScenarioError(
+        f"{name}: scenario file not found (looked in {', '.join(map(str, candidates))})"
+    )
+
+
+def _read_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(f"{chain[-1]}: extends: cyclic extends chain {cycle}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read file: {err.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    sources = [(str(path), text)]
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, sources
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: extends: must be a file name (a string), got {parent!r}")
+    try:
+        parent_path = resolve_scenario_path(parent, relative_to=path.parent)
+    except ScenarioError:
+        raise ScenarioError(f"{path}: extends: file {parent!r} not found") from None
+    base, base_sources = _read_raw(parent_path, (*chain, path))
+    return _deep_merge(base, raw), sources + base_sources
+
+
+def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
+    """Load, merge (``extends``), override and validate a scenario file.
+
+    Args:
+        path: file path, or a name in the scenario library (``"full_ban"``); None = baseline.
+        **overrides: flat parameter overrides (see :func:`apply_overrides`).
+
+    Returns:
+        The validated :class:`Scenario`; ``scenario.sources`` keeps the verbatim file texts.
+
+    Raises:
+        ScenarioError: with a one-line message naming file, key and allowed range.
+
+    Example:
+        >>> s = load_scenario("full_ban", weeks=10)
+        >>> s.licensing.kind, s.simulation.weeks
+        ('ban', 10)
+    """
+    resolved = resolve_scenario_path(path or DEFAULT_SCENARIO)
+    raw, sources = _read_raw(resolved, ())
+    raw.setdefault("name", resolved.stem)
+    label = str(path) if path is not None else str(resolved)
+    data = apply_overrides(raw, overrides) if overrides else raw
+    scenario = validate_scenario(data, label)
+    scenario._sources = sources
+    return scenario
+
+
+def validate_scenario(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
+    """Validate a raw mapping into a :class:`Scenario`, resolving dates to weeks.
+
+    Raises:
+        ScenarioError: naming ``label`` (usually the file), the key and the allowed range.
+    """
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err, data, label)) from None
+    try:
+        scenario.licensing.resolve_dates(scenario.simulation.start_date)
+    except ValueError as err:
+        raise ScenarioError(f"{label}: licensing: {err}") from None
+    return scenario
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class inside list[X], dict[str, X], X | None; else the annotation itself."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict):
+        return _unwrap(typing.get_args(annotation)[-1])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def _walk(loc: tuple[Any, ...], data: Any) -> tuple[type[BaseModel] | None, Any]:
+    """Follow ``loc`` through the schema; return (model owning the last key, its FieldInfo)."""
+    cls: Any = Scenario
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        i += 1
+        if isinstance(part, int):
+            data = data[part] if isinstance(data, list) and part < len(data) else None
+            continue
+        if isinstance(cls, type) and issubclass(cls, LicencePolicy) and isinstance(data, dict):
+            try:
+                cls = policy_class(str(data.get("kind")))
+            except ValueError:
+                return None, None
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return None, None
+        info = cls.model_fields.get(part)
+        if i == len(loc) or info is None:
+            return cls, info
+        data = data.get(part) if isinstance(data, dict) else None
+        if typing.get_origin(info.annotation) is dict and i < len(loc):
+            data = data.get(loc[i]) if isinstance(data, dict) else None
+            i += 1
+        cls = _unwrap(info.annotation)
+    return None, None
+
+
+def _allowed_range(field_info: Any) -> str:
+    if field_info is None:
+        return ""
+    low = high = None
+    low_open = high_open = False
+    for meta in field_info.metadata:
+        if isinstance(meta, annotated_types.Ge):
+            low = meta.ge
+        elif isinstance(meta, annotated_types.Gt):
+            low, low_open = meta.gt, True
+        elif isinstance(meta, annotated_types.Le):
+            high = meta.le
+        elif isinstance(meta, annotated_types.Lt):
+            high, high_open = meta.lt, True
+    if low is None and high is None:
+        return ""
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    low_text = "-inf" if low is None else low
+    high_text = "inf" if high is None else high
+    return f"; allowed range {left}{low_text}, {high_text}{right}"
+
+
+def _format_error(err: ValidationError, data: dict[str, Any], label: str) -> str:
+    """One line for the first error (and a count of the others)."""
+    errors = err.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    key = _loc_text(loc) or "(top level)"
+    owner, field_info = _walk(loc, data)
+    if first["type"] == "extra_forbidden":
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        message = f"unknown key{hint}"
+        if not guess and allowed:
+            message += f" (allowed: {', '.join(allowed)})"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    else:
+        message = f"{first['msg']} (got {first.get('input')!r}){_allowed_range(field_info)}"
+    more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
+    return f"{label}: {key}: {message}{more}"
