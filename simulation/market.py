@@ -68,7 +68,7 @@ def allocate_priority_then_pro_rata(
 
     Example:
         >>> allocate_priority_then_pro_rata(5.0, {1: 4.0, 2: 4.0}, {1: 3.0})
-        {1: 3.5, 2: 1.5}
+        {1: 3.4, 2: 1.6}
     """
     contracted = {k: min(v, priority_caps.get(k, 0.0)) for k, v in requests.items()}
     first = allocate_pro_rata(supply, contracted)

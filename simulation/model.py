@@ -66,8 +66,8 @@ class MagnetSupplyModel(Model):
     Example:
         >>> model = MagnetSupplyModel(rng=7, licensing_policy="ban", weeks=20)
         >>> model.run_for(20)
-        >>> model.datacollector.get_model_vars_dataframe()["licences_approved"].sum()
-        np.int64(0)
+        >>> int(model.datacollector.get_model_vars_dataframe()["licences_approved"].sum())
+        0
     """
 
     def __init__(
@@ -143,31 +143,36 @@ class MagnetSupplyModel(Model):
             if weights.sum() > 0
             else np.full(len(exporters), 1 / len(exporters))
         )
-        row = list(self.agents_by_type.get(RestOfWorldSupplier, []))
-        row_lead = float(np.mean([s.lead_time_weeks for s in row])) if row else 1.0
+        # Non-Chinese supply first comes from the cheapest rest-of-world maker (price order).
+        row = sorted(self.row_suppliers, key=lambda r: r.offer_price_usd_per_kg())
+        main_row = row[0] if row else None
         for cfg in spec.oems:
             choices = self.rng.choice(len(exporters), size=cfg.count, p=weights)
             for index in choices:
                 exporter = exporters[int(index)]
-                pipeline = cfg.china_share * (exporter.lead_time_weeks - 1) + (
-                    1 - cfg.china_share
-                ) * (row_lead - 1)
-                oem = OEM(self, cfg, exporter, self.authority, pipeline_weeks=pipeline)
-                self._seed_pipeline(oem, exporter, row)
+                oem = OEM(self, cfg, exporter, self.authority, pipeline_weeks=0.0)
+                self._seed_pipeline(oem, exporter, main_row)
 
-    def _seed_pipeline(self, oem: OEM, exporter: ChineseExporter, row: list) -> None:
-        """Fill the in-transit pipeline as in a steady state before week 0."""
+    @staticmethod
+    def _seed_pipeline(
+        oem: OEM, exporter: ChineseExporter, row: RestOfWorldSupplier | None
+    ) -> None:
+        """Fill the in-transit pipeline as in a steady state before week 0.
+
+        Each source's lead time L holds L weekly shipments, arriving in weeks 0..L-1; the
+        order-up-to level counts a full lead time per source, so week 0 orders one week's need.
+        """
         need = oem.need_t_per_week
-        for week in range(exporter.lead_time_weeks):
-            oem.in_transit.append(
-                Shipment("china", exporter.unique_id, need * oem.china_share, week)
-            )
-        if row and oem.china_share < 1:
-            lead = round(float(np.mean([s.lead_time_weeks for s in row])))
-            for week in range(max(lead, 1)):
-                oem.in_transit.append(
-                    Shipment("row", row[0].unique_id, need * (1 - oem.china_share), week)
-                )
+        sources = [(exporter, oem.china_share)]
+        if row is not None:
+            sources.append((row, 1.0 - oem.china_share))
+        for supplier, share in sources:
+            if share <= 0:
+                continue
+            source = "china" if supplier is exporter else "row"
+            for week in range(supplier.lead_time_weeks):
+                oem.in_transit.append(Shipment(source, supplier.unique_id, need * share, week))
+            oem.pipeline_weeks += share * supplier.lead_time_weeks
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -153,7 +153,8 @@ def policy_from_config(config: Any) -> LicencePolicy:
     if not isinstance(kind, str):
         raise ValueError(f"licence policy needs kind = one of {sorted(LicencePolicy.registry)}")
     cls = policy_class(kind)
-    return cls.model_validate(config)
+    # A class named by import path validates under its own registered kind.
+    return cls.model_validate({**config, "kind": cls.model_fields["kind"].default})
 
 
 def policy_class(kind: str) -> type[LicencePolicy]:

@@ -114,7 +114,12 @@ class OEMConfig(_Section):
     name: str = Field(min_length=1, description="Group label used in outputs.")
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO code: IN, JP, ...")
     segment: str = Field(min_length=1, description="Segment: car_ice, car_ev, e2w, e3w, hybrid ...")
-    count: int = Field(1, ge=1, le=100_000, description="Number of firms (agents) in the group.")
+    count: int = Field(
+        1,
+        ge=1,
+        le=100_000,
+        description="Number of firms (agents) in the group (default 1, assumption).",
+    )
     planned_vehicles_per_week: float = Field(
         ge=0, description="Group production plan, vehicles/week (split evenly across firms)."
     )
@@ -306,7 +311,9 @@ class DomesticProducerConfig(_Section):
     stage: Literal["planned", "building", "ramping", "operating"] = Field(
         "operating", description="Stage at week 0."
     )
-    start_week: int = Field(0, ge=0, description="Week building starts (for stage 'planned').")
+    start_week: int = Field(
+        0, ge=0, description="Week building starts, for stage 'planned' (default 0, assumption)."
+    )
     build_weeks: int = Field(104, ge=0, le=520, description="Construction, weeks (C-RMP-1).")
     ramp_weeks: int = Field(52, ge=0, le=520, description="Ramp to nameplate, weeks (C-RMP-1).")
     yield_share: float = Field(0.72, gt=0, le=1, description="Good output share (C-MKT-7).")

@@ -1,0 +1,88 @@
+"""Pure market arithmetic: allocation, prices, ramp and learning curves."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulation.market import (
+    allocate_priority_then_pro_rata,
+    allocate_pro_rata,
+    learning_curve_cost,
+    s_curve,
+    scarcity_price_index,
+)
+
+tonnes = st.floats(0, 1e4, allow_nan=False)
+requests = st.dictionaries(st.integers(0, 50), tonnes, max_size=12)
+
+
+@given(supply=tonnes, requests=requests)
+def test_pro_rata_never_over_allocates(supply, requests):
+    out = allocate_pro_rata(supply, requests)
+    assert out.keys() == requests.keys()
+    assert all(0 <= out[k] <= requests[k] + 1e-9 for k in requests)
+    assert sum(out.values()) == pytest.approx(
+        min(supply, sum(requests.values())), rel=1e-9, abs=1e-9
+    )
+
+
+@given(supply=tonnes, requests=requests)
+def test_pro_rata_is_proportional_when_short(supply, requests):
+    out = allocate_pro_rata(supply, requests)
+    total = sum(requests.values())
+    if supply < total and total > 1e-6:
+        for k, want in requests.items():
+            assert out[k] == pytest.approx(want * supply / total, rel=1e-9, abs=1e-9)
+
+
+@given(
+    supply=tonnes, requests=requests, caps=st.dictionaries(st.integers(0, 50), tonnes, max_size=12)
+)
+def test_contracts_are_served_before_spot_buyers(supply, requests, caps):
+    out = allocate_priority_then_pro_rata(supply, requests, caps)
+    assert sum(out.values()) == pytest.approx(
+        min(supply, sum(requests.values())), rel=1e-9, abs=1e-9
+    )
+    contracted = sum(min(v, caps.get(k, 0.0)) for k, v in requests.items())
+    for k, want in requests.items():
+        assert out[k] <= want + 1e-9
+        if supply >= contracted:  # every contract is honoured in full
+            assert out[k] >= min(want, caps.get(k, 0.0)) - 1e-6
+
+
+def test_contract_example():
+    assert allocate_priority_then_pro_rata(5.0, {1: 4.0, 2: 4.0}, {1: 3.0}) == {1: 3.4, 2: 1.6}
+
+
+@given(
+    base=st.floats(0.5, 3),
+    demand=tonnes,
+    supply=tonnes,
+    elasticity=st.floats(0, 5),
+    cap=st.floats(1, 10),
+)
+def test_scarcity_price_between_base_and_cap(base, demand, supply, elasticity, cap):
+    price = scarcity_price_index(base, demand, supply, elasticity, cap)
+    assert base - 1e-12 <= price <= base * cap + 1e-9
+    if demand <= supply:
+        assert price == base
+
+
+def test_scarcity_price_rises_with_excess_demand():
+    prices = [scarcity_price_index(1.0, d, 10.0, 0.5, 4.0) for d in (5, 10, 15, 20, 100)]
+    assert prices == sorted(prices)
+    assert prices[0] == 1.0 and prices[-1] == 4.0
+
+
+def test_s_curve_is_monotone_from_zero_to_one():
+    values = [s_curve(x / 100) for x in range(-10, 111)]
+    assert values == sorted(values)
+    assert s_curve(0) == 0.0 and s_curve(1) == 1.0
+    assert s_curve(0.25) < 0.25 < 0.75 < s_curve(0.75)  # slow start, fast middle
+
+
+def test_learning_curve_falls_by_rate_per_doubling():
+    assert learning_curve_cost(100, 5, 10, 0.2) == 100
+    assert learning_curve_cost(100, 20, 10, 0.2) == pytest.approx(80)
+    assert learning_curve_cost(100, 80, 10, 0.2) == pytest.approx(100 * 0.8**3)
+    assert learning_curve_cost(100, 80, 10, 0.0) == 100

@@ -1,0 +1,164 @@
+"""Every tonne of magnet and oxide is accounted for, every week, and no stock goes negative."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import MagnetSupplyModel, load_scenario
+from simulation.scenario import SCENARIO_DIR
+
+LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+TOL = 1e-6
+
+
+def assert_ledgers_hold(model: MagnetSupplyModel, weeks: int) -> None:
+    magnet0, oxide0 = model.magnet_stock_t(), model.oxide_stock_t()
+    for _ in range(weeks):
+        model.step()
+        f = model.flows
+        magnet_in = magnet0 + f["magnet_produced_t"]
+        magnet_out = (
+            f["magnet_sold_china_domestic_t"] + f["magnet_scrap_t"] + f["magnet_consumed_t"]
+        )
+        assert magnet_in - magnet_out == pytest.approx(
+            model.magnet_stock_t(), abs=TOL * max(1, magnet_in)
+        )
+        oxide_in = oxide0 + f["oxide_produced_t"] + f["oxide_imported_t"]
+        oxide_out = f["oxide_reserved_t"] + f["oxide_consumed_t"]
+        assert oxide_in - oxide_out == pytest.approx(
+            model.oxide_stock_t(), abs=TOL * max(1, oxide_in)
+        )
+        assert_non_negative(model)
+
+
+def assert_non_negative(model: MagnetSupplyModel) -> None:
+    for e in model.exporters:
+        assert e.stock_t >= -TOL
+        assert all(lic.remaining_t >= -TOL for lics in e.licences.values() for lic in lics)
+    for o in model.oems:
+        assert o.inventory_t >= -TOL
+        assert all(s.tonnes >= 0 for s in o.in_transit)
+        assert 0 <= o.produced_vehicles <= o.planned_vehicles_per_week + TOL
+    for p in model.domestic_producers:
+        assert p.stock_t >= -TOL and p.oxide_stock_t >= -TOL
+    assert model.irel.stock_t >= -TOL
+    for r in model.row_suppliers:
+        assert r.available_t >= -TOL
+
+
+@pytest.mark.parametrize("name", LIBRARY)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_library_scenarios_balance(name, seed):
+    model = MagnetSupplyModel(load_scenario(name), rng=seed)
+    assert_ledgers_hold(model, model.horizon_weeks)
+
+
+policies = st.one_of(
+    st.just({"kind": "open"}),
+    st.just({"kind": "ban"}),
+    st.builds(
+        lambda p, cap, lo, extra: {
+            "kind": "case_by_case",
+            "approval_probability": p,
+            "review_capacity_per_week": cap,
+            "min_delay_working_days": lo,
+            "max_delay_working_days": lo + extra,
+        },
+        st.floats(0, 1),
+        st.one_of(st.none(), st.integers(0, 10)),
+        st.integers(0, 50),
+        st.integers(0, 30),
+    ),
+    st.builds(
+        lambda q, period, alloc: {
+            "kind": "quota",
+            "quota_t_per_period": q,
+            "period_weeks": period,
+            "allocation": alloc,
+            "min_delay_working_days": 0,
+        },
+        st.floats(0, 500),
+        st.integers(1, 26),
+        st.sampled_from(["first_come", "pro_rata"]),
+    ),
+    st.builds(
+        lambda p_in, p_jp: {
+            "kind": "preferential",
+            "countries": {
+                "IN": {"approval_probability": p_in},
+                "JP": {"approval_probability": p_jp},
+            },
+        },
+        st.floats(0, 1),
+        st.floats(0, 1),
+    ),
+)
+
+
+@given(
+    policy=policies,
+    seed=st.integers(0, 2**32 - 1),
+    weeks=st.integers(10, 60),
+    count=st.integers(1, 4),
+    cover=st.floats(0, 8),
+    inventory=st.floats(0, 10),
+    china_share=st.floats(0, 1),
+    capacity=st.floats(0, 80),
+    row_available=st.floats(0, 40),
+    award_week=st.integers(0, 20),
+    build=st.integers(0, 20),
+    ramp=st.integers(0, 20),
+    subsidy=st.floats(0, 80),
+    oxide_imports=st.floats(0, 20),
+    irel=st.floats(0, 2000),
+    reserve=st.floats(0, 1),
+    redesign_trigger=st.integers(1, 10),
+    redesign_lag=st.integers(0, 20),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_valid_scenarios_balance(
+    policy,
+    seed,
+    weeks,
+    count,
+    cover,
+    inventory,
+    china_share,
+    capacity,
+    row_available,
+    award_week,
+    build,
+    ramp,
+    subsidy,
+    oxide_imports,
+    irel,
+    reserve,
+    redesign_trigger,
+    redesign_lag,
+):
+    scenario = load_scenario(
+        "baseline_2025",
+        licensing_policy=policy,
+        weeks=weeks,
+        count=count,
+        cover_target_weeks=cover,
+        max_cover_weeks=max(cover, 12.0),
+        initial_inventory_weeks=inventory,
+        china_share=china_share,
+        capacity_t_per_week=capacity,
+        available_t_per_week=row_available,
+        incentive__award_week=award_week,
+        build_weeks=build,
+        ramp_weeks=ramp,
+        gestation_weeks=0,
+        subsidy_usd_per_kg=subsidy,
+        oxide_import_t_per_week=oxide_imports,
+        irel__capacity_t_oxide_per_year=irel,
+        strategic_reserve_share=reserve,
+        redesign_trigger_weeks=redesign_trigger,
+        redesign_lag_weeks=redesign_lag,
+    )
+    assert_ledgers_hold(MagnetSupplyModel(scenario, rng=seed), weeks)

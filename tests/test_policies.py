@@ -1,0 +1,334 @@
+"""Each licence policy's contract, checked on the authority's desk and inside the full model."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mesa import Model
+
+from agents import ChineseExporter, LicensingAuthority
+from simulation import MagnetSupplyModel, load_scenario
+from simulation.policies import (
+    Application,
+    Ban,
+    CaseByCase,
+    Decision,
+    Open,
+    Preferential,
+    Quota,
+    Timeline,
+    policy_from_config,
+    working_days_to_weeks,
+)
+from simulation.scenario import ScenarioError
+
+
+def run_desk(policy, filings_per_week, weeks, tonnes=10.0, destination="IN", seed=0):
+    """File ``filings_per_week[w]`` applications in week w; review weekly; record each week."""
+    model = Model(rng=seed)
+    authority = LicensingAuthority(model, policy)
+    exporter = ChineseExporter(model, "x", capacity_t_per_week=1.0)
+    log = []
+    buyer = 0
+    for week in range(weeks):
+        authority.start_week()
+        for _ in range(filings_per_week[week] if week < len(filings_per_week) else 0):
+            buyer += 1
+            authority.file(exporter, buyer, destination, "automotive", tonnes, week)
+        authority.review(week, {exporter.unique_id: exporter})
+        log.append(
+            {
+                "week": week,
+                "approved": authority.approved,
+                "denied": authority.denied,
+                "approved_t": authority.approved_t,
+                "waits": list(authority.waits_weeks),
+                "queue": len(authority.queue),
+            }
+        )
+    return log, exporter
+
+
+def test_working_days_round_up_to_whole_weeks():
+    assert working_days_to_weeks(45) == 9
+    assert working_days_to_weeks(20) == 4
+    assert working_days_to_weeks(21) == 5
+    assert working_days_to_weeks(0) == 0
+
+
+@given(filings=st.lists(st.integers(0, 6), min_size=1, max_size=30))
+@settings(max_examples=40, deadline=None)
+def test_ban_issues_no_licence_ever(filings):
+    log, exporter = run_desk(Ban(), filings, weeks=len(filings) + 5)
+    assert sum(row["approved"] for row in log) == 0
+    assert exporter.licences == {}
+    assert all(row["denied"] == n for row, n in zip(log, filings, strict=False))
+
+
+@given(
+    min_days=st.integers(0, 60),
+    extra_days=st.integers(0, 40),
+    capacity=st.integers(1, 5),
+    p=st.floats(0, 1),
+    filings=st.lists(st.integers(0, 8), min_size=1, max_size=25),
+    seed=st.integers(0, 10_000),
+)
+@settings(max_examples=60, deadline=None)
+def test_case_by_case_respects_delay_and_capacity(min_days, extra_days, capacity, p, filings, seed):
+    policy = CaseByCase(
+        min_delay_working_days=min_days,
+        max_delay_working_days=min_days + extra_days,
+        review_capacity_per_week=capacity,
+        approval_probability=p,
+    )
+    log, _ = run_desk(policy, filings, weeks=len(filings) + 40, seed=seed)
+    min_weeks = working_days_to_weeks(min_days)
+    max_weeks = working_days_to_weeks(min_days + extra_days)
+    for row in log:
+        assert row["approved"] + row["denied"] <= capacity
+        assert all(wait >= min_weeks for wait in row["waits"])
+    decided = sum(row["approved"] + row["denied"] for row in log)
+    assert decided + log[-1]["queue"] == sum(filings)
+    if sum(filings) <= capacity:  # a desk with room decides each one as soon as it may
+        assert all(w <= max_weeks for row in log for w in row["waits"])
+
+
+def test_case_by_case_approval_rate_matches_probability():
+    policy = CaseByCase(
+        min_delay_working_days=0, max_delay_working_days=0, approval_probability=0.3
+    )
+    log, _ = run_desk(policy, [50] * 40, weeks=41, seed=3)
+    approved = sum(r["approved"] for r in log)
+    decided = approved + sum(r["denied"] for r in log)
+    assert decided == 2000
+    assert abs(approved / decided - 0.3) < 0.04
+
+
+def test_case_by_case_refuses_military_end_use():
+    policy = CaseByCase(
+        min_delay_working_days=0, max_delay_working_days=0, approval_probability=1.0
+    )
+    app = Application(0, 1, 2, "IN", "military", 5.0, 0)
+    assert not policy.decide(app, 0, np.random.default_rng(0)).approved
+    app.end_use = "automotive"
+    assert policy.decide(app, 0, np.random.default_rng(0)).approved_tonnes == 5.0
+
+
+@pytest.mark.parametrize("allocation", ["first_come", "pro_rata"])
+@given(
+    quota=st.floats(0, 200),
+    period=st.integers(1, 10),
+    filings=st.lists(st.integers(0, 6), min_size=1, max_size=30),
+    tonnes=st.floats(0.5, 50),
+)
+@settings(max_examples=40, deadline=None)
+def test_quota_never_exceeds_quota(allocation, quota, period, filings, tonnes):
+    policy = Quota(
+        quota_t_per_period=quota,
+        period_weeks=period,
+        allocation=allocation,
+        min_delay_working_days=0,
+        max_delay_working_days=0,
+    )
+    log, _ = run_desk(policy, filings, weeks=len(filings), tonnes=tonnes)
+    per_period: dict[int, float] = {}
+    for row in log:
+        per_period[row["week"] // period] = (
+            per_period.get(row["week"] // period, 0) + row["approved_t"]
+        )
+    assert all(t <= quota + 1e-9 for t in per_period.values())
+    # first come: when demand in a period exceeds the quota, the quota is used up exactly
+    if allocation == "first_come":
+        demand: dict[int, float] = {}
+        for week, n in enumerate(filings):
+            demand[week // period] = demand.get(week // period, 0) + n * tonnes
+        for p, t in per_period.items():
+            assert t == pytest.approx(min(quota, demand.get(p, 0)), abs=1e-6)
+
+
+def test_quota_pro_rata_shares_a_short_quota_equally():
+    policy = Quota(
+        quota_t_per_period=30,
+        period_weeks=4,
+        allocation="pro_rata",
+        min_delay_working_days=0,
+        max_delay_working_days=0,
+    )
+    _, exporter = run_desk(policy, [6], weeks=1, tonnes=10.0)
+    granted = [lic.remaining_t for lics in exporter.licences.values() for lic in lics]
+    assert granted == pytest.approx([5.0] * 6)
+
+
+def test_timeline_switches_on_the_stated_weeks():
+    timeline = Timeline(
+        phases=[
+            {"start_week": 0, "policy": {"kind": "ban"}},
+            {"start_week": 10, "policy": {"kind": "open"}},
+            {"start_week": 20, "policy": {"kind": "case_by_case", "approval_probability": 1.0}},
+        ]
+    )
+    kinds = [timeline.active(w).kind for w in range(30)]
+    assert kinds == ["ban"] * 10 + ["open"] * 10 + ["case_by_case"] * 10
+    assert [timeline.requires_licence("IN", w) for w in (0, 9, 10, 19, 20)] == [
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_timeline_switches_in_the_model():
+    phases = [
+        {"start_week": 0, "policy": {"kind": "ban"}},
+        {"start_week": 10, "policy": {"kind": "open"}},
+        {"start_week": 20, "policy": {"kind": "ban"}},
+    ]
+    model = MagnetSupplyModel(
+        rng=1, licensing_policy={"kind": "timeline", "phases": phases}, weeks=30
+    )
+    model.run_for(30)
+    exports = model.datacollector.get_model_vars_dataframe()["china_exports_t"].to_numpy()
+    assert np.all(exports[:10] == 0)
+    assert np.all(exports[10:20] > 0)
+    assert np.all(exports[20:] == 0)
+
+
+def test_timeline_dates_become_weeks_and_must_increase():
+    timeline = policy_from_config(
+        {
+            "kind": "timeline",
+            "phases": [
+                {"start_date": "2025-04-04", "policy": {"kind": "ban"}},
+                {"start_date": "2025-06-02", "policy": {"kind": "open"}},
+            ],
+        }
+    )
+    from datetime import date
+
+    timeline.resolve_dates(date(2025, 4, 7))
+    assert [p.start_week for p in timeline.phases] == [0, 8]
+    bad = policy_from_config(
+        {
+            "kind": "timeline",
+            "phases": [
+                {"start_week": 5, "policy": {"kind": "ban"}},
+                {"start_week": 5, "policy": {"kind": "open"}},
+            ],
+        }
+    )
+    with pytest.raises(ValueError, match="increasing"):
+        bad.resolve_dates(date(2025, 4, 7))
+
+
+def test_preferential_treats_destinations_differently_in_the_model():
+    policy = {
+        "kind": "preferential",
+        "approval_probability": 1.0,
+        "min_delay_working_days": 5,
+        "max_delay_working_days": 5,
+        "countries": {"IN": {"approval_probability": 0.0}},
+    }
+    model = MagnetSupplyModel(rng=2, licensing_policy=policy, weeks=40)
+    model.run_for(40)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert df["china_exports_t__IN"].sum() == 0
+    assert df["china_exports_t__JP"].sum() > 0
+    assert model.authority.approved_by_country.get("IN", 0) == 0
+
+
+def test_preferential_country_delay_overrides_default():
+    policy = Preferential(
+        min_delay_working_days=5,
+        max_delay_working_days=5,
+        approval_probability=1.0,
+        countries={
+            "JP": {
+                "approval_probability": 1.0,
+                "min_delay_working_days": 45,
+                "max_delay_working_days": 45,
+            }
+        },
+    )
+    rng = np.random.default_rng(0)
+    jp = Application(0, 1, 2, "JP", "automotive", 1.0, 0)
+    india = Application(1, 1, 3, "IN", "automotive", 1.0, 0)
+    assert policy.draw_delay_weeks(jp, 0, rng) == 9
+    assert policy.draw_delay_weeks(india, 0, rng) == 1
+
+
+def test_open_needs_no_licence_and_ships_from_week_zero():
+    model = MagnetSupplyModel(rng=1, licensing_policy="open", weeks=10)
+    model.run_for(10)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert df["licence_applications"].sum() == 0
+    assert (df["china_exports_t"] > 0).all()
+    assert not Open().requires_licence("IN", 0)
+
+
+def test_ban_in_the_model_ships_nothing_to_anyone():
+    model = MagnetSupplyModel(rng=1, licensing_policy="ban", weeks=30)
+    model.run_for(30)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert df["licences_issued_total"].max() == 0
+    assert df["china_exports_t"].sum() == 0
+    assert df["licence_applications"].sum() > 0
+
+
+def test_expired_licence_cannot_be_used():
+    model = Model(rng=0)
+    exporter = ChineseExporter(model, "x", capacity_t_per_week=1.0)
+    from simulation.policies import Licence
+
+    exporter.add_licence(Licence(buyer_id=7, remaining_t=5.0, expires_week=3))
+    assert exporter.licensed_remaining_t(7, 3) == 5.0
+    assert exporter.licensed_remaining_t(7, 4) == 0.0
+
+
+class _EveryOtherWeek(CaseByCase):
+    """A user-written policy: approves in even weeks only."""
+
+    kind: Literal["every_other_week_test"] = "every_other_week_test"
+
+    def decide(self, application, week, rng):
+        return Decision(application.tonnes if week % 2 == 0 else 0.0, self.validity_weeks)
+
+
+def test_a_user_policy_is_one_class_named_in_a_scenario():
+    model = MagnetSupplyModel(
+        rng=1,
+        licensing_policy={
+            "kind": "every_other_week_test",
+            "min_delay_working_days": 0,
+            "max_delay_working_days": 0,
+        },
+        weeks=12,
+    )
+    model.run_for(12)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert (df.loc[df.week % 2 == 1, "licences_approved"] == 0).all()
+    assert df.loc[df.week % 2 == 0, "licences_approved"].sum() > 0
+    by_path = load_scenario(
+        "baseline_2025", licensing_policy={"kind": f"{__name__}:_EveryOtherWeek"}
+    )
+    assert isinstance(by_path.licensing, _EveryOtherWeek)
+
+
+def test_unknown_policy_kind_is_a_scenario_error():
+    with pytest.raises(ScenarioError, match="unknown licence policy kind 'bann'"):
+        load_scenario("baseline_2025", licensing_policy="bann")
+
+
+def test_policy_parameters_are_validated():
+    with pytest.raises(ScenarioError, match=r"approval_probability.*allowed range \[0, 1\]"):
+        load_scenario("case_by_case", approval_probability=2)
+    with pytest.raises(ScenarioError, match="max_delay_working_days must be >="):
+        load_scenario("case_by_case", min_delay_working_days=30, max_delay_working_days=10)
+    assert math.isclose(
+        load_scenario("case_by_case", approval_probability=0.2).licensing.approval_probability, 0.2
+    )

@@ -1,0 +1,63 @@
+"""The README's examples run as written: documentation that cannot rot."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text()
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_quick_start_is_exactly_two_commands():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", quick, flags=re.DOTALL)
+    commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2
+    assert "magshock run" in commands[0] and "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "grep -E '^\\$\\{PYTHON:-python3\\} .*pip install .*\\[test\\].* pytest' README.md" in ci
+
+
+@pytest.mark.parametrize("index", range(len(blocks("python"))))
+def test_python_examples_run(index, monkeypatch):
+    monkeypatch.chdir(REPO)
+    exec(
+        compile(blocks("python")[index], f"README.md python block {index}", "exec"),
+        {"__name__": "readme"},
+    )
+
+
+def usage_commands() -> list[str]:
+    usage = README.split("## Usage", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", usage, flags=re.DOTALL)
+    return [
+        line.split("#")[0].strip() for line in block.splitlines() if line.startswith("magshock")
+    ]
+
+
+@pytest.mark.parametrize("command", usage_commands())
+def test_usage_commands_run(command, tmp_path):
+    args = shlex.split(command)[1:]
+    if args[0] == "validate":  # the README names a user's file: check a library one instead
+        args = ["validate", "experiments/scenarios/case_by_case.toml"]
+    if args[0] == "run":
+        if "--out" in args:
+            args[args.index("--out") + 1] = str(tmp_path / "out")
+        else:
+            args += ["--out", str(tmp_path / "out")]
+    exe = Path(sys.executable).with_name("magshock")
+    proc = subprocess.run([str(exe), *args], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,150 @@
+"""The scenario library, `extends`, flat overrides, and citations of every default."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from simulation import MagnetSupplyModel, ScenarioError, load_scenario, simulate
+from simulation.policies import LicencePolicy
+from simulation.scenario import SCENARIO_DIR, Scenario, flat_parameter_names
+
+LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+REQUIRED = {"baseline_2025", "no_controls", "full_ban", "case_by_case", "fast_domestic_rampup"}
+
+
+def test_library_has_the_required_scenarios():
+    assert set(LIBRARY) >= REQUIRED
+
+
+@pytest.fixture(scope="module")
+def kpis():
+    return {name: simulate(load_scenario(name), rng=3).kpis for name in LIBRARY}
+
+
+def test_no_controls_loses_almost_nothing(kpis):
+    assert kpis["no_controls"]["lost_production_pct__IN"] < 0.5
+    assert kpis["no_controls"]["lost_production_pct__JP"] < 0.5
+
+
+def test_full_ban_hits_india_and_japan_hard(kpis):
+    assert kpis["full_ban"]["lost_production_pct__IN"] > 50
+    assert kpis["full_ban"]["lost_production_pct__JP"] > 15
+    assert kpis["full_ban"]["licences_issued"] == 0
+
+
+def test_baseline_sits_between_no_controls_and_full_ban(kpis):
+    for country in ("IN", "JP"):
+        key = f"lost_production_pct__{country}"
+        assert kpis["no_controls"][key] < kpis["baseline_2025"][key] < kpis["full_ban"][key]
+
+
+def test_fast_rampup_raises_domestic_share_and_cuts_indian_losses(kpis):
+    assert kpis["fast_domestic_rampup"]["domestic_share_at_horizon"] > 0.2
+    assert kpis["baseline_2025"]["domestic_share_at_horizon"] < 0.05  # SF-5: negligible for 2 years
+    assert (
+        kpis["fast_domestic_rampup"]["lost_production_pct__IN"]
+        < kpis["baseline_2025"]["lost_production_pct__IN"]
+    )
+
+
+def test_extends_merges_tables_and_replaces_arrays(tmp_path):
+    base = load_scenario("baseline_2025")
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = "baseline_2025.toml"\nname = "child"\n'
+        "[market]\ninr_per_usd = 90.0\n"
+        '[[oems]]\nname = "only"\ncountry = "IN"\nsegment = "e2w"\n'
+        "planned_vehicles_per_week = 100\nmagnet_kg_per_vehicle = 0.5\n"
+    )
+    s = load_scenario(child)
+    assert s.market.inr_per_usd == 90.0
+    assert s.market.china_price_usd_per_kg == base.market.china_price_usd_per_kg  # merged
+    assert [o.name for o in s.oems] == ["only"]  # replaced whole
+    assert s.licensing.kind == "timeline"  # inherited
+    assert [Path(p).name for p, _ in s.sources] == ["child.toml", "baseline_2025.toml"]
+
+
+def test_extends_with_same_policy_kind_merges_parameters(tmp_path):
+    child = tmp_path / "c.toml"
+    child.write_text('extends = "case_by_case.toml"\n[licensing]\napproval_probability = 0.9\n')
+    s = load_scenario(child)
+    assert s.licensing.kind == "case_by_case"
+    assert s.licensing.approval_probability == 0.9
+    assert s.licensing.review_capacity_per_week == 5  # kept from the parent
+
+
+def test_flat_keyword_overrides_drive_the_model():
+    model = MagnetSupplyModel(
+        rng=7, licensing_policy="ban", subsidy_usd_per_kg=20, cover_target_weeks=4
+    )
+    assert model.authority.policy.kind == "ban"
+    assert model.spec.incentive.subsidy_usd_per_kg == 20
+    assert {o.cover_target_weeks for o in model.spec.oems} == {4}
+
+
+def test_section_prefixed_override_targets_one_section():
+    s = load_scenario("baseline_2025", incentive__ramp_weeks=10)
+    assert s.incentive.ramp_weeks == 10
+    assert all(p.ramp_weeks == 52 for p in s.domestic_producers)
+    both = load_scenario("baseline_2025", ramp_weeks=10)
+    assert both.incentive.ramp_weeks == 10 and all(
+        p.ramp_weeks == 10 for p in both.domestic_producers
+    )
+
+
+def test_overrides_on_a_scenario_object_are_validated():
+    s = load_scenario("baseline_2025")
+    model = MagnetSupplyModel(scenario=s, rng=1, approval_probability=0.4)
+    assert all(p.policy.approval_probability == 0.4 for p in model.spec.licensing.phases)
+    with pytest.raises(ScenarioError, match=r"allowed range \[0, 1\]"):
+        MagnetSupplyModel(scenario=s, rng=1, approval_probability=4)
+
+
+def test_unknown_override_suggests_the_right_name():
+    with pytest.raises(ScenarioError, match="did you mean 'approval_probability'"):
+        MagnetSupplyModel(rng=1, approval_probabilty=0.3)
+    assert "subsidy_usd_per_kg" in flat_parameter_names()
+
+
+def test_scenario_round_trips_through_its_dump():
+    s = load_scenario("baseline_2025")
+    again = Scenario.model_validate(s.model_dump(serialize_as_any=True))
+    assert again.sha256() == s.sha256()
+    assert load_scenario("full_ban").sha256() != s.sha256()
+
+
+NUMBER_LINE = re.compile(r"^\s*[a-z_]+\s*=\s*-?[0-9]")
+CITED = re.compile(r"#.*(C-[A-Z]+-\d|SF-\d|assumption|DERIVED|DESIGN|first Monday)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", LIBRARY)
+def test_every_number_in_a_scenario_file_cites_a_source(name):
+    lines = (SCENARIO_DIR / f"{name}.toml").read_text().splitlines()
+    uncited = [line for line in lines if NUMBER_LINE.match(line) and not CITED.search(line)]
+    uncited = [line for line in uncited if not line.strip().startswith(("seed", "weeks"))]
+    assert not uncited, uncited
+
+
+def _all_models() -> list[type[BaseModel]]:
+    from simulation import scenario as sc
+
+    models = [getattr(sc, n) for n in dir(sc) if n.endswith("Config") or n == "CapacityStep"]
+    return models + [
+        c for c in LicencePolicy.registry.values() if not c.__module__.startswith("tests")
+    ]
+
+
+@pytest.mark.parametrize("model", _all_models(), ids=lambda m: m.__name__)
+def test_every_numeric_default_cites_a_source_or_says_assumption(model):
+    for name, field in model.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, bool) or not isinstance(default, int | float):
+            continue
+        text = field.description or ""
+        assert re.search(r"C-[A-Z]+-\d|assumption|DERIVED|DESIGN|UNSOURCED", text), (
+            f"{model.__name__}.{name}"
+        )
