@@ -25,6 +25,7 @@ class ChineseExporter(Agent):
         initial_stock_weeks: opening finished stock, weeks of capacity.
         target_stock_weeks: stock kept before surplus is sold domestically, weeks of capacity.
         lead_time_weeks: shipping time to foreign buyers, weeks.
+        export_price_usd_per_kg: export price, USD/kg (flat: Chinese prices did not move, C-MKT-5).
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class ChineseExporter(Agent):
         initial_stock_weeks: float = 2.0,
         target_stock_weeks: float = 2.0,
         lead_time_weeks: int = 3,
+        export_price_usd_per_kg: float = 60.0,
     ) -> None:
         super().__init__(model)
         self.name = name
@@ -42,6 +44,7 @@ class ChineseExporter(Agent):
         self.stock_t = capacity_t_per_week * initial_stock_weeks
         self.target_stock_t = capacity_t_per_week * target_stock_weeks
         self.lead_time_weeks = lead_time_weeks
+        self.export_price_usd_per_kg = export_price_usd_per_kg
         self.licences: dict[int, list[Licence]] = {}
         self.produced_t = 0.0
         self.exported_t = 0.0

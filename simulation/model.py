@@ -126,7 +126,9 @@ class MagnetSupplyModel(Model):
         spec = self.spec
         self.authority = LicensingAuthority(self, spec.licensing.model_copy(deep=True))
         for cfg in spec.exporters:
-            ChineseExporter(self, **cfg.model_dump())
+            ChineseExporter(
+                self, **cfg.model_dump(), export_price_usd_per_kg=spec.market.china_price_usd_per_kg
+            )
         for cfg in spec.rest_of_world:
             RestOfWorldSupplier(self, **cfg.model_dump())
         self.irel = IREL(
@@ -422,7 +424,12 @@ class MagnetSupplyModel(Model):
             "subsidy_spent_usd": "subsidy_spent_usd",
             "redesigns_started": "redesigns_started",
             "redesign_spent_usd": "redesign_spent_usd",
-            "price_index_china": lambda m: 1.0,
+            "price_index_china": lambda m: _weighted(
+                [
+                    (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.produced_t)
+                    for e in m.exporters
+                ]
+            ),
             "price_index_row": lambda m: _weighted(
                 [(s.price_index, s.available_t + s.produced_t) for s in m.row_suppliers]
             ),
@@ -443,6 +450,7 @@ class MagnetSupplyModel(Model):
         for c in sorted({o.country for o in self.spec.oems}):
             keys += [f"{k}__{c}" for k in _COUNTRY_STATS]
             keys += [f"receipts_t__{c}__{source}" for source in SOURCES]
+            keys += [f"demand_met_share__{c}__{source}" for source in SOURCES]
         for c, seg in sorted({(o.country, o.segment) for o in self.spec.oems}):
             keys += [f"vehicles_produced__{c}__{seg}", f"vehicles_planned__{c}__{seg}"]
         for cfg in self.spec.oems:
@@ -472,6 +480,11 @@ class MagnetSupplyModel(Model):
         for g, need in need_by_group.items():
             key = f"oem_cover_weeks__{g}"
             stats[key] = stats[key] / need if need > EPS else 0.0
+        for key in stats:
+            if key.startswith("demand_met_share__"):
+                _, c, source = key.split("__")
+                need = stats[f"magnet_need_t__{c}"]
+                stats[key] = stats[f"receipts_t__{c}__{source}"] / need if need > EPS else 0.0
         for e in self.exporters:
             for c, tonnes in e.exported_by_country.items():
                 key = f"china_exports_t__{c}"

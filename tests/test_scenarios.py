@@ -148,3 +148,24 @@ def test_every_numeric_default_cites_a_source_or_says_assumption(model):
         assert re.search(r"C-[A-Z]+-\d|assumption|DERIVED|DESIGN|UNSOURCED", text), (
             f"{model.__name__}.{name}"
         )
+
+
+def test_stock_mesa_batch_run_drives_the_model_unchanged():
+    import mesa
+
+    rows = mesa.batch_run(
+        MagnetSupplyModel,
+        parameters={"licensing_policy": ["open", "ban"], "weeks": 12},
+        rng=[1, 2],
+        max_steps=12,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert len(rows) == 4
+    lost = {
+        (r["licensing_policy"], r["rng"]): r["vehicles_produced__IN"] / r["vehicles_planned__IN"]
+        for r in rows
+    }
+    assert lost[("open", 1)] == pytest.approx(1.0)
+    assert lost[("ban", 1)] < 0.5
