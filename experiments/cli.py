@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from experiments.results import REPO_ROOT, OutputExistsError, write_run
+from experiments.results import OutputExistsError, write_run
 from simulation.run import simulate
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 
@@ -119,7 +119,7 @@ def run(
         overrides["weeks"] = weeks
     spec = _load(scenario, overrides)
     if out is None:
-        out = REPO_ROOT / "results" / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
     if out.exists() and any(out.iterdir()) and not overwrite:
         fail(f"{out}: output folder exists and is not empty (use --overwrite)")
     start = time.perf_counter()
@@ -145,6 +145,7 @@ def validate(
             f"[green]OK[/] {file}: {spec.name} - {len(spec.oems)} OEM groups ({firms} firms), "
             f"policy {spec.licensing.kind}, {spec.simulation.weeks} weeks",
             highlight=False,
+            soft_wrap=True,
         )
 
 
