@@ -136,6 +136,10 @@ class DomesticProducer(Agent):
         """Sells to Indian OEMs only."""
         return oem.country == "IN"
 
+    def requested_t(self, oem: OEM) -> float:
+        """What ``oem`` still wants this week, t."""
+        return oem.unfilled_t
+
     def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
         """Sell finished stock pro rata to the requests (t)."""
         sold = allocate_pro_rata(self.stock_t, requests)

@@ -28,6 +28,8 @@ class ChineseExporter(Agent):
         export_price_usd_per_kg: export price, USD/kg (flat: Chinese prices did not move, C-MKT-5).
     """
 
+    source = "china"
+
     def __init__(
         self,
         model,
@@ -68,6 +70,22 @@ class ChineseExporter(Agent):
         return sum(
             lic.remaining_t for lic in self.licences.get(buyer_id, ()) if lic.expires_week >= week
         )
+
+    def offer_price_usd_per_kg(self) -> float:
+        """Export price, USD/kg."""
+        return self.export_price_usd_per_kg
+
+    def serves(self, oem: OEM) -> bool:
+        """Sells to the OEMs that buy from it."""
+        return oem.exporter is self
+
+    def requested_t(self, oem: OEM) -> float:
+        """What ``oem`` still wants from China this week (its China share of the order), t."""
+        return min(oem.unfilled_t, oem.china_order_t)
+
+    def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
+        """Ship this week's requests as far as licences and stock allow (see :meth:`ship`)."""
+        return self.ship(requests, self.model.week, self.model.authority)
 
     def ship(
         self, orders: Mapping[OEM, float], week: int, authority: LicensingAuthority

@@ -160,6 +160,8 @@ class OEM(Agent):
         """Take a shipment into the in-transit pipeline and reduce the open order."""
         self.in_transit.append(shipment)
         self.unfilled_t = max(0.0, self.unfilled_t - shipment.tonnes)
+        if shipment.source == "china":
+            self.china_order_t = max(0.0, self.china_order_t - shipment.tonnes)
 
     def adapt(self) -> None:
         """Raise the stockpile target after a shortage; redesign after long shortages."""

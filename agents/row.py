@@ -68,6 +68,10 @@ class RestOfWorldSupplier(Agent):
         self.demand_t = 0.0
         self.produced_t = 0.0
 
+    def requested_t(self, oem: OEM) -> float:
+        """What ``oem`` still wants this week, t."""
+        return oem.unfilled_t
+
     def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
         """Contracted tonnes first, then pro rata; makes (to order) exactly what it ships."""
         caps = {

@@ -50,6 +50,15 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def check_output_folder(out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an output path that is a file, sits under a file, or is taken."""
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            fail(f"{out}: {parent} is a file, not a folder")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        fail(f"{out}: output folder exists and is not empty (use --overwrite)")
+
+
 def _load(path: str, overrides: dict[str, Any] | None = None) -> Scenario:
     try:
         return load_scenario(path, **(overrides or {}))
@@ -100,7 +109,8 @@ def run(
         Path | None, typer.Option(help="Result folder (default results/<scenario>/<time>).")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Random seed (default: the scenario's).")
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Random seed (default: the scenario's)."),
     ] = None,
     weeks: Annotated[
         int | None, typer.Option(min=1, help="Weeks to run (default: the scenario's).")
@@ -120,8 +130,7 @@ def run(
     spec = _load(scenario, overrides)
     if out is None:
         out = Path("results") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        fail(f"{out}: output folder exists and is not empty (use --overwrite)")
+    check_output_folder(out, overwrite)
     start = time.perf_counter()
     result = simulate(spec, rng=seed, collect_agent_data=agents)
     wall = time.perf_counter() - start
@@ -129,6 +138,8 @@ def run(
         write_run(out, spec, result, wall, overwrite=overwrite, overrides=overrides)
     except OutputExistsError as err:
         fail(str(err))
+    except OSError as err:
+        fail(f"{out}: cannot write results: {err.strerror or err}")
     console.print(kpi_table(spec, result.kpis))
     console.print(f"{len(result.steps)} weeks, seed {result.seed}, {wall:.2f} s -> {out}")
 

@@ -56,8 +56,9 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
         * ``licences_issued``, ``peak_price_index``, ``peak_price_index_row``;
         * ``domestic_share_at_horizon`` – Indian magnet receipts from domestic plants, share,
           over the last 4 weeks;
-        * ``subsidy_spent_usd``, ``subsidy_per_vehicle_saved_usd`` – scheme spending per vehicle
-          that domestic magnets let Indian OEMs build.
+        * ``subsidy_spent_usd``, ``subsidy_usd_per_domestic_magnet_vehicle`` – scheme spending
+          per vehicle-equivalent of domestic magnets received by Indian OEMs (an upper bound on
+          vehicles saved: the true saving needs a paired run without the scheme).
     """
     kpis: dict[str, float] = {}
     weeks = steps["week"]
@@ -102,9 +103,9 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
         )
         spent = float(steps["subsidy_spent_usd"].iloc[-1])
         kpis["subsidy_spent_usd"] = spent
-        kpis["subsidy_per_vehicle_saved_usd"] = spent / saved if saved > 0 else math.nan
+        kpis["subsidy_usd_per_domestic_magnet_vehicle"] = spent / saved if saved > 0 else math.nan
     else:
         kpis["domestic_share_at_horizon"] = 0.0
         kpis["subsidy_spent_usd"] = float(steps["subsidy_spent_usd"].iloc[-1])
-        kpis["subsidy_per_vehicle_saved_usd"] = math.nan
+        kpis["subsidy_usd_per_domestic_magnet_vehicle"] = math.nan
     return kpis

@@ -88,7 +88,8 @@ def scarcity_price_index(
         demand_t: tonnes demanded from the source this week.
         supply_t: tonnes it could supply.
         elasticity: proportional price rise per unit of excess demand ratio (dimensionless).
-        cap: largest multiple of ``base_index`` allowed.
+        cap: highest index allowed, in the same units (a multiple of the pre-shock Chinese
+            price); a base above the cap is returned unchanged.
 
     Example:
         >>> scarcity_price_index(1.2, demand_t=20.0, supply_t=10.0, elasticity=0.5, cap=4.0)
@@ -97,7 +98,7 @@ def scarcity_price_index(
     if demand_t <= EPS:
         return base_index
     excess = max(0.0, demand_t / max(supply_t, EPS) - 1.0)
-    return base_index * min(cap, 1.0 + elasticity * excess)
+    return max(base_index, min(cap, base_index * (1.0 + elasticity * excess)))
 
 
 def s_curve(progress: float, steepness: float = 10.0) -> float:

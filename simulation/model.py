@@ -27,6 +27,17 @@ from typing import Any
 import numpy as np
 from mesa import DataCollector, Model
 
+import agents as _agents_package
+from simulation.scenario import REPO_ROOT
+
+if Path(_agents_package.__file__).resolve().parent.parent != REPO_ROOT:
+    # "agents" is also the import name of a popular PyPI package; say so instead of failing
+    # later with a confusing ImportError.
+    raise ImportError(
+        f"magshock's 'agents' package is shadowed by {_agents_package.__file__}; "
+        "uninstall the other package or use a separate virtual environment"
+    )
+
 from agents import (
     IREL,
     OEM,
@@ -124,7 +135,9 @@ class MagnetSupplyModel(Model):
     # ------------------------------------------------------------------ construction
     def _build_agents(self) -> None:
         spec = self.spec
-        self.authority = LicensingAuthority(self, spec.licensing.model_copy(deep=True))
+        policy = spec.licensing.model_copy(deep=True)
+        policy.resolve_dates(spec.simulation.start_date)  # for this run's start date
+        self.authority = LicensingAuthority(self, policy)
         for cfg in spec.exporters:
             ChineseExporter(
                 self, **cfg.model_dump(), export_price_usd_per_kg=spec.market.china_price_usd_per_kg
@@ -291,17 +304,19 @@ class MagnetSupplyModel(Model):
                 subsidised=True,
                 award_week=week,
             )
-        if awarded:
+        if awarded:  # the capital subsidy is shared out per award slot (C-PLI-1)
             capital = inc.capital_subsidy_inr_crore * 1e7 / self.spec.market.inr_per_usd
+            capital *= len(awarded) / max(inc.n_awards, 1)
             self.capital_subsidy_spent_usd += capital
             self.subsidy_paid_usd += capital
 
     def incentive_usd_per_kg(self, producer: DomesticProducer) -> float:
         """Sales incentive a producer earns this week, USD/kg (0 outside the payment window)."""
         inc = self.spec.incentive
-        if not (inc.enabled and producer.subsidised and producer.award_week is not None):
+        award_week = producer.award_week if producer.award_week is not None else self._award_week
+        if not (inc.enabled and producer.subsidised and award_week is not None):
             return 0.0
-        start = producer.award_week + inc.gestation_weeks
+        start = award_week + inc.gestation_weeks
         if not start <= self.week < start + inc.incentive_weeks:
             return 0.0
         return inc.subsidy_usd_per_kg if self._sales_budget_left_usd() > 0 else 0.0
@@ -315,25 +330,23 @@ class MagnetSupplyModel(Model):
         return max(0.0, self._sales_budget_usd - self.sales_subsidy_spent_usd)
 
     def clear_market(self, week: int) -> None:
-        """China ships against licences; then other sources, cheapest first, fill the rest."""
-        by_exporter: dict[int, dict[OEM, float]] = {}
-        for oem in self.oems:
-            if oem.china_order_t > EPS:
-                by_exporter.setdefault(oem.exporter.unique_id, {})[oem] = oem.china_order_t
-        for exporter in self.exporters:
-            shipped = exporter.ship(by_exporter.get(exporter.unique_id, {}), week, self.authority)
-            for oem, tonnes in shipped.items():
-                oem.accept(
-                    Shipment("china", exporter.unique_id, tonnes, week + exporter.lead_time_weeks)
-                )
+        """Sources sell in order of price, each to the open orders it can serve.
+
+        Chinese exporters ship only against licences (when required) and only up to the share
+        an OEM wants from China; domestic plants serve Indian OEMs; rest-of-world makers serve
+        contracted buyers first. Ties go to China (exporters are listed first).
+        """
         suppliers = sorted(
-            [*self.domestic_producers, *self.row_suppliers],
+            [*self.exporters, *self.domestic_producers, *self.row_suppliers],
             key=lambda s: s.offer_price_usd_per_kg(),
         )
         for supplier in suppliers:
-            requests = {
-                o: o.unfilled_t for o in self.oems if o.unfilled_t > EPS and supplier.serves(o)
-            }
+            requests = {}
+            for oem in self.oems:
+                if oem.unfilled_t > EPS and supplier.serves(oem):
+                    wanted = supplier.requested_t(oem)
+                    if wanted > EPS:
+                        requests[oem] = wanted
             if not requests:
                 continue
             for oem, tonnes in supplier.allocate(requests).items():

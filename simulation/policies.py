@@ -17,9 +17,10 @@ path ``kind = "mypackage.module:MyPolicy"``).
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -96,18 +97,34 @@ def working_days_to_weeks(days: float) -> int:
 class LicencePolicy(BaseModel):
     """Base class of all licence policies (the default behaviour is an open regime)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     registry: ClassVar[dict[str, type[LicencePolicy]]] = {}
     kind: str
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """Register each concrete policy under the default value of its ``kind`` field."""
+        """Register each concrete policy under the default value of its ``kind`` field.
+
+        Raises:
+            TypeError: if a different class already holds that kind (a subclass that forgot
+                to declare its own ``kind`` would otherwise replace a built-in policy).
+        """
         super().__pydantic_init_subclass__(**kwargs)
         default = cls.model_fields["kind"].default
-        if isinstance(default, str):
-            LicencePolicy.registry[default] = cls
+        if not isinstance(default, str):
+            return
+        held = LicencePolicy.registry.get(default)
+        same = held is not None and (held.__module__, held.__qualname__) == (
+            cls.__module__,
+            cls.__qualname__,
+        )
+        if held is not None and not same:
+            raise TypeError(
+                f"{cls.__qualname__}: licence policy kind {default!r} is taken by "
+                f"{held.__module__}.{held.__qualname__}; declare kind: Literal['your_name']"
+            )
+        LicencePolicy.registry[default] = cls
 
     def requires_licence(self, destination: str, week: int) -> bool:
         """Whether an export to ``destination`` in ``week`` needs a licence."""
@@ -359,7 +376,7 @@ class Preferential(_Reviewed):
 
 
 class Phase(BaseModel):
-    """One dated phase of a :class:`Timeline`."""
+    """One dated phase of a :class:`Timeline` (give ``start_week`` or ``start_date``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -387,30 +404,61 @@ class Phase(BaseModel):
 
 
 class Timeline(LicencePolicy):
-    """A dated sequence of policies; the last phase whose start has passed is in force."""
+    """A dated sequence of policies; the latest phase that has started is in force.
+
+    Before the first phase starts the pre-April-2025 regime applies (:class:`Open`), so a run
+    that begins before the controls shows the pre-shock level. Phases dated before the run's
+    start all map to week 0 and the latest of them is in force from week 0.
+    """
 
     kind: Literal["timeline"] = "timeline"
     phases: list[Phase] = Field(min_length=1, description="Phases in increasing start order.")
+    _start_weeks: list[int] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Timeline:
+        for kind in ("start_week", "start_date"):
+            starts = [(i, getattr(p, kind)) for i, p in enumerate(self.phases)]
+            starts = [(i, v) for i, v in starts if v is not None]
+            for (i, a), (j, b) in itertools.pairwise(starts):
+                if b <= a:
+                    raise ValueError(
+                        f"phases[{j}] starts at {b}, not after phases[{i}] ({a}): "
+                        "phases must be in strictly increasing order"
+                    )
+        return self
 
     def resolve_dates(self, start: date) -> None:
-        """Convert phase dates to weeks (dates before the start map to week 0) and check order."""
-        for phase in self.phases:
-            if phase.start_date is not None:
-                phase.start_week = max(0, week_of(phase.start_date, start))
-                phase.start_date = None
-        weeks = [p.start_week for p in self.phases]
-        for i in range(1, len(weeks)):
-            if weeks[i] <= weeks[i - 1]:
+        """Fix each phase's start week for a run beginning on ``start`` (dates are kept)."""
+        starts = [
+            p.start_date if p.start_date is not None else start + timedelta(weeks=p.start_week)
+            for p in self.phases
+        ]
+        for i in range(1, len(starts)):
+            if starts[i] <= starts[i - 1]:
                 raise ValueError(
-                    f"phases[{i}] starts in week {weeks[i]}, not after phases[{i - 1}] "
-                    f"(week {weeks[i - 1]}): phases must be in strictly increasing order"
+                    f"phases[{i}] starts on {starts[i]}, not after phases[{i - 1}] "
+                    f"({starts[i - 1]}): phases must be in strictly increasing order"
                 )
+        self._start_weeks = [max(0, week_of(day, start)) for day in starts]
+
+    def start_weeks(self) -> list[int]:
+        """Resolved start week of each phase.
+
+        Raises:
+            ValueError: if a phase is dated and :meth:`resolve_dates` has not been called.
+        """
+        if self._start_weeks is not None:
+            return self._start_weeks
+        if any(p.start_week is None for p in self.phases):
+            raise ValueError("timeline has dated phases: call resolve_dates(start_date) first")
+        return [p.start_week for p in self.phases]
 
     def active(self, week: int) -> LicencePolicy:
-        """The policy of the latest phase that has started (the first phase before any start)."""
-        current = self.phases[0].policy
-        for phase in self.phases:
-            if phase.start_week is not None and phase.start_week <= week:
+        """The policy of the latest phase that has started (Open before the first)."""
+        current: LicencePolicy = _PRE_CONTROL
+        for phase, start in zip(self.phases, self.start_weeks(), strict=True):
+            if start <= week:
                 current = phase.policy
         return current
 
@@ -435,3 +483,6 @@ class Timeline(LicencePolicy):
     def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
         """Delegate to the phase in force."""
         return self.active(week).decide(application, week, rng)
+
+
+_PRE_CONTROL = Open()

@@ -17,7 +17,7 @@ import types
 import typing
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import (
@@ -32,7 +32,8 @@ from pydantic import (
 
 from simulation.policies import LicencePolicy, Timeline, policy_class, policy_from_config, week_of
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "experiments" / "scenarios"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
 DEFAULT_SCENARIO = "baseline_2025.toml"
 
 
@@ -41,7 +42,7 @@ class ScenarioError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class SimulationConfig(_Section):
@@ -51,7 +52,9 @@ class SimulationConfig(_Section):
         date(2025, 4, 7), description="Calendar date of week 0 (first Monday after C-LIC-1)."
     )
     weeks: int = Field(156, ge=1, le=1040, description="Horizon, weeks (DESIGN: 156 = 3 years).")
-    seed: int = Field(42, ge=0, description="Default random seed when none is given (assumption).")
+    seed: int = Field(
+        42, ge=0, le=2**63 - 1, description="Default random seed when none is given (assumption)."
+    )
     line_stop_threshold_share: float = Field(
         0.5,
         gt=0,
@@ -73,7 +76,11 @@ class MarketConfig(_Section):
         0.5, ge=0, le=10, description="Price rise per unit of excess-demand ratio (assumption)."
     )
     max_price_multiple: float = Field(
-        4.0, ge=1, le=20, description="Cap on scarcity pricing, multiple of base (C-MKT-5: Tb ~4x)."
+        4.0,
+        ge=1,
+        le=20,
+        description="Cap on scarcity price indices, multiple of the pre-shock Chinese price "
+        "(C-MKT-5: Tb oxide up to ~4x in Europe).",
     )
     inr_per_usd: float = Field(85.0, gt=0, description="Exchange rate, INR per USD (assumption).")
     magnet_t_per_oxide_t: float = Field(
@@ -239,7 +246,7 @@ class IncentiveConfig(_Section):
     capital_subsidy_inr_crore: float = Field(
         750.0,
         ge=0,
-        description="Capital subsidy, INR crore, paid in equal parts at award (C-PLI-1).",
+        description="Capital subsidy, INR crore, paid at award: 1/n_awards per plant (C-PLI-1).",
     )
     incentive_weeks: int = Field(
         260,
@@ -323,7 +330,11 @@ class DomesticProducerConfig(_Section):
     learning_rate: float = Field(
         0.1, ge=0, lt=1, description="Cost fall per doubling (assumption)."
     )
-    subsidised: bool = Field(False, description="Whether sales earn the scheme's incentive.")
+    subsidised: bool = Field(
+        False,
+        description="Whether sales earn the scheme's incentive (from the scheme's award week "
+        "plus gestation, like tender plants).",
+    )
 
 
 class RestOfWorldConfig(_Section):
@@ -344,7 +355,7 @@ class RestOfWorldConfig(_Section):
         20.0, ge=0, description="Premium over the Chinese price, USD/kg (C-MKT-3: 10-30)."
     )
     lead_time_weeks: int = Field(6, ge=1, le=26, description="Delivery time, weeks (assumption).")
-    contract_countries: list[str] = Field(
+    contract_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
         default_factory=list,
         description="Countries whose OEM contracts it serves first (C-JP-1, C-JP-2).",
     )
@@ -377,6 +388,14 @@ class Scenario(BaseModel):
     @classmethod
     def _build_policy(cls, value: Any) -> LicencePolicy:
         return policy_from_config(value)
+
+    @model_validator(mode="after")
+    def _resolve_timeline(self) -> Scenario:
+        try:
+            self.licensing.resolve_dates(self.simulation.start_date)
+        except ValueError as err:
+            raise ValueError(f"licensing: {err}") from None
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
@@ -499,6 +518,12 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
                 for entry in data.get(target, []):
                     entry[field] = value
                 hit = hit or bool(data.get(target))
+        if not hit and any(field in c.model_fields for c in LicencePolicy.registry.values()):
+            kind = data.get("licensing", {}).get("kind", "open")
+            raise ScenarioError(
+                f"override {name!r}: not a parameter of licence policy {kind!r} "
+                f"(set licensing_policy to a kind that has it)"
+            )
         if not hit:
             guess = difflib.get_close_matches(name, flat_parameter_names(), n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
@@ -526,11 +551,19 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve_scenario_path(name: str | Path, relative_to: Path | None = None) -> Path:
-    """Find a scenario file: as given, next to ``relative_to``, or in the scenario library."""
+    """Find a scenario file, then fall back to the scenario library.
+
+    Args:
+        name: a path, or a library name with or without ``.toml``.
+        relative_to: for ``extends``: the folder of the file that extends. A relative name is
+            then looked up there (never in the working directory), so a scenario resolves to
+            the same files wherever it is run from.
+    """
     path = Path(name)
-    candidates = [path]
     if relative_to is not None and not path.is_absolute():
-        candidates.append(relative_to / path)
+        candidates = [relative_to / path]
+    else:
+        candidates = [path]
     if not path.is_absolute():
         candidates.append(SCENARIO_DIR / path)
         if path.suffix != ".toml":
@@ -551,6 +584,8 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read file: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -587,11 +622,14 @@ def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
         >>> s.licensing.kind, s.simulation.weeks
         ('ban', 10)
     """
-    resolved = resolve_scenario_path(path or DEFAULT_SCENARIO)
+    resolved = resolve_scenario_path(DEFAULT_SCENARIO if path is None else path)
     raw, sources = _read_raw(resolved, ())
     raw.setdefault("name", resolved.stem)
     label = str(path) if path is not None else str(resolved)
-    data = apply_overrides(raw, overrides) if overrides else raw
+    try:
+        data = apply_overrides(raw, overrides) if overrides else raw
+    except ScenarioError as err:
+        raise ScenarioError(f"{label}: {err}") from None
     scenario = validate_scenario(data, label)
     scenario._sources = sources
     return scenario
@@ -604,14 +642,9 @@ def validate_scenario(data: dict[str, Any], label: str = "<scenario>") -> Scenar
         ScenarioError: naming ``label`` (usually the file), the key and the allowed range.
     """
     try:
-        scenario = Scenario.model_validate(data)
+        return Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_format_error(err, data, label)) from None
-    try:
-        scenario.licensing.resolve_dates(scenario.simulation.start_date)
-    except ValueError as err:
-        raise ScenarioError(f"{label}: licensing: {err}") from None
-    return scenario
 
 
 def _loc_text(loc: tuple[Any, ...]) -> str:
@@ -688,7 +721,7 @@ def _format_error(err: ValidationError, data: dict[str, Any], label: str) -> str
     errors = err.errors()
     first = errors[0]
     loc = tuple(first["loc"])
-    key = _loc_text(loc) or "(top level)"
+    key = _loc_text(loc)
     owner, field_info = _walk(loc, data)
     if first["type"] == "extra_forbidden":
         allowed = sorted(owner.model_fields) if owner is not None else []
@@ -699,7 +732,9 @@ def _format_error(err: ValidationError, data: dict[str, Any], label: str) -> str
             message += f" (allowed: {', '.join(allowed)})"
     elif first["type"] == "missing":
         message = "required key is missing"
+    elif first["type"] == "value_error":  # our own checks: the message says it all
+        message = first["msg"].removeprefix("Value error, ")
     else:
         message = f"{first['msg']} (got {first.get('input')!r}){_allowed_range(field_info)}"
     more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
-    return f"{label}: {key}: {message}{more}"
+    return f"{label}: {key + ': ' if key else ''}{message}{more}"

@@ -200,3 +200,26 @@ def test_installed_console_script_reports_errors_without_traceback(tmp_path):
         in " ".join(proc.stderr.split())
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_more_bad_inputs_exit_2_without_traceback(tmp_path):
+    binary = tmp_path / "latin1.toml"
+    binary.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    res = runner.invoke(app, ["validate", str(binary)])
+    assert res.exit_code == 2 and "not a UTF-8 text file" in res.output
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    for out in (a_file, a_file / "sub"):
+        res = runner.invoke(app, ["run", "full_ban", "--weeks", "3", "--out", str(out)])
+        assert res.exit_code == 2 and "is a file, not a folder" in " ".join(res.output.split())
+    res = runner.invoke(
+        app, ["run", "full_ban", "--weeks", "3", "--seed", str(2**64), "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2 and not (tmp_path / "o").exists()
+    res = runner.invoke(
+        app,
+        ["run", "full_ban", "--set", "planned_vehicles_per_week=inf", "--out", str(tmp_path / "o")],
+    )
+    assert res.exit_code == 2 and "finite" in res.output
+    res = runner.invoke(app, ["validate", ""])
+    assert res.exit_code == 2 and "not found" in res.output

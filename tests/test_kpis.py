@@ -44,7 +44,7 @@ def test_lost_production_first_stop_and_recovery():
     assert kpis["peak_price_index"] == 3.0
     assert kpis["domestic_share_at_horizon"] == pytest.approx(0.5)
     # 2 t a week of domestic magnets at 1 kg/vehicle = 2000 vehicles a week over 11 weeks
-    assert kpis["subsidy_per_vehicle_saved_usd"] == pytest.approx(1000 / (11 * 2000))
+    assert kpis["subsidy_usd_per_domestic_magnet_vehicle"] == pytest.approx(1000 / (11 * 2000))
 
 
 def test_no_stoppage_means_undefined_stop_and_recovery():

@@ -212,18 +212,28 @@ def test_timeline_dates_become_weeks_and_must_increase():
     from datetime import date
 
     timeline.resolve_dates(date(2025, 4, 7))
-    assert [p.start_week for p in timeline.phases] == [0, 8]
-    bad = policy_from_config(
+    assert timeline.start_weeks() == [0, 8]
+    with pytest.raises(ValueError, match="increasing"):
+        policy_from_config(
+            {
+                "kind": "timeline",
+                "phases": [
+                    {"start_week": 5, "policy": {"kind": "ban"}},
+                    {"start_week": 5, "policy": {"kind": "open"}},
+                ],
+            }
+        )
+    mixed = policy_from_config(
         {
             "kind": "timeline",
             "phases": [
-                {"start_week": 5, "policy": {"kind": "ban"}},
-                {"start_week": 5, "policy": {"kind": "open"}},
+                {"start_date": "2025-06-02", "policy": {"kind": "ban"}},
+                {"start_week": 3, "policy": {"kind": "open"}},
             ],
         }
     )
     with pytest.raises(ValueError, match="increasing"):
-        bad.resolve_dates(date(2025, 4, 7))
+        mixed.resolve_dates(date(2025, 4, 7))
 
 
 def test_preferential_treats_destinations_differently_in_the_model():
@@ -332,3 +342,69 @@ def test_policy_parameters_are_validated():
     assert math.isclose(
         load_scenario("case_by_case", approval_probability=0.2).licensing.approval_probability, 0.2
     )
+
+
+@given(
+    min_days=st.integers(0, 60),
+    extra_days=st.integers(0, 40),
+    filings=st.lists(st.integers(0, 8), min_size=1, max_size=20),
+    seed=st.integers(0, 10_000),
+)
+@settings(max_examples=40, deadline=None)
+def test_unlimited_desk_decides_every_application_within_the_statutory_window(
+    min_days, extra_days, filings, seed
+):
+    policy = CaseByCase(
+        min_delay_working_days=min_days, max_delay_working_days=min_days + extra_days
+    )
+    log, _ = run_desk(policy, filings, weeks=len(filings) + 20, seed=seed)
+    waits = [w for row in log for w in row["waits"]]
+    assert len(waits) == sum(filings) and log[-1]["queue"] == 0
+    low, high = working_days_to_weeks(min_days), working_days_to_weeks(min_days + extra_days)
+    assert all(low <= w <= high for w in waits)
+
+
+def test_timeline_before_its_first_phase_is_the_open_regime():
+    from datetime import date
+
+    model = MagnetSupplyModel(rng=1, start_date=date(2025, 3, 3), weeks=8)
+    model.run_for(8)
+    df = model.datacollector.get_model_vars_dataframe()
+    assert (df["china_exports_t"].iloc[:4] > 0).all()  # 3 Mar .. 24 Mar: no controls yet
+    assert df["licence_applications"].iloc[:4].sum() == 0
+    assert df["licence_applications"].iloc[4] > 0  # week of 31 Mar holds 4 Apr 2025
+
+
+def test_timeline_dates_follow_the_start_date_of_each_run():
+    from datetime import date
+
+    scenario = load_scenario("baseline_2025")
+    assert scenario.licensing.start_weeks() == [0, 29, 39]
+    earlier = MagnetSupplyModel(scenario=scenario, rng=1, start_date=date(2025, 1, 6))
+    assert earlier.authority.policy.start_weeks() == [12, 42, 52]
+    # phases dated before the start collapse to week 0; the latest of them is in force
+    late = load_scenario("baseline_2025", start_date=date(2026, 2, 2))
+    assert late.licensing.start_weeks() == [0, 0, 0]
+    assert late.licensing.active(0) is late.licensing.phases[2].policy
+
+
+def test_a_scenario_built_from_a_mapping_resolves_its_dates():
+    from simulation import Scenario
+
+    raw = load_scenario("baseline_2025").model_dump(serialize_as_any=True)
+    assert Scenario.model_validate(raw).licensing.start_weeks() == [0, 29, 39]
+
+
+def test_a_user_policy_that_forgets_its_kind_is_refused():
+    with pytest.raises(TypeError, match="kind 'case_by_case' is taken"):
+
+        class Strict(CaseByCase):  # no kind of its own
+            def decide(self, application, week, rng):
+                return Decision(0.0)
+
+    assert load_scenario("case_by_case").licensing.__class__ is CaseByCase
+
+
+def test_override_for_a_parameter_the_policy_lacks_says_so():
+    with pytest.raises(ScenarioError, match="not a parameter of licence policy 'ban'"):
+        load_scenario("full_ban", approval_probability=0.3)

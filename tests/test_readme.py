@@ -61,3 +61,22 @@ def test_usage_commands_run(command, tmp_path):
     exe = Path(sys.executable).with_name("magshock")
     proc = subprocess.run([str(exe), *args], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_readme_levers_change_the_outcome():
+    from simulation import load_scenario, simulate
+
+    def kpi(name, key, **overrides):
+        return simulate(load_scenario(name, **overrides), rng=1).kpis[key]
+
+    strict = kpi(
+        "case_by_case",
+        "lost_production_pct__IN",
+        approval_probability=0.3,
+        review_capacity_per_week=2,
+    )
+    assert strict > kpi("case_by_case", "lost_production_pct__IN") + 5
+    # a smaller subsidy closes the cost gap for fewer bidders: fewer plants, more lost output
+    assert kpi("fast_domestic_rampup", "lost_production_pct__IN", subsidy_usd_per_kg=15) > kpi(
+        "fast_domestic_rampup", "lost_production_pct__IN"
+    )

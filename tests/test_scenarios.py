@@ -169,3 +169,64 @@ def test_stock_mesa_batch_run_drives_the_model_unchanged():
     }
     assert lost[("open", 1)] == pytest.approx(1.0)
     assert lost[("ban", 1)] < 0.5
+
+
+def test_extends_never_looks_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "baseline_2025.toml").write_text('name = "impostor"\n[simulation]\nweeks = 7\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("full_ban").simulation.weeks == 156
+    child_dir = tmp_path / "mine"
+    child_dir.mkdir()
+    (child_dir / "parent.toml").write_text(
+        'extends = "baseline_2025.toml"\n[simulation]\nweeks = 30\n'
+    )
+    (child_dir / "child.toml").write_text('extends = "parent.toml"\n')
+    (tmp_path / "parent.toml").write_text(
+        'extends = "baseline_2025.toml"\n[simulation]\nweeks = 9\n'
+    )
+    assert load_scenario(child_dir / "child.toml").simulation.weeks == 30
+
+
+def test_infinite_values_and_lower_case_countries_are_rejected():
+    with pytest.raises(ScenarioError, match="capacity_t_per_week"):
+        load_scenario("baseline_2025", capacity_t_per_week=float("inf"))
+    with pytest.raises(ScenarioError, match=r"contract_countries\[0\]"):
+        load_scenario("baseline_2025", contract_countries=["jp"])
+
+
+def test_configured_subsidised_plant_earns_the_incentive_in_the_payment_window():
+    s = load_scenario(
+        "baseline_2025",
+        incentive__award_week=0,
+        gestation_weeks=0,
+        weeks=20,
+        domestic_producers__subsidised=True,
+        n_bidders=0,
+    )
+    result = simulate(s, rng=1)
+    assert result.steps["subsidy_spent_usd"].iloc[-1] > 0
+    off = simulate(
+        load_scenario(
+            "baseline_2025", incentive__award_week=0, gestation_weeks=0, weeks=20, n_bidders=0
+        ),
+        rng=1,
+    )
+    assert off.steps["subsidy_spent_usd"].iloc[-1] == 0
+
+
+def test_capital_subsidy_is_shared_per_award_slot():
+    base = dict(incentive__award_week=0, weeks=2, capital_subsidy_inr_crore=850.0, inr_per_usd=85.0)
+    one = simulate(
+        load_scenario("baseline_2025", n_awards=5, capacity_target_t_per_year=1200, **base), rng=1
+    )
+    five = simulate(
+        load_scenario("baseline_2025", n_awards=5, bidder_cost_max_usd_per_kg=71, **base), rng=1
+    )
+    assert one.steps["subsidy_spent_usd"].iloc[-1] == pytest.approx(1e8 / 5)
+    assert five.steps["subsidy_spent_usd"].iloc[-1] == pytest.approx(1e8)
+
+
+def test_price_indices_never_exceed_the_cap():
+    steps = simulate(load_scenario("full_ban"), rng=1).steps
+    assert steps["price_index_row"].max() <= 4.0 + 1e-12
+    assert steps["price_index_row"].max() > 2.0  # scarcity does bite
