@@ -132,10 +132,14 @@ def test_every_number_in_a_scenario_file_cites_a_source(name):
 def _all_models() -> list[type[BaseModel]]:
     from simulation import scenario as sc
 
+    from simulation.policies import CountryTerms, Phase
+
     models = [getattr(sc, n) for n in dir(sc) if n.endswith("Config") or n == "CapacityStep"]
-    return models + [
-        c for c in LicencePolicy.registry.values() if not c.__module__.startswith("tests")
-    ]
+    return (
+        models
+        + [CountryTerms, Phase]
+        + [c for c in LicencePolicy.registry.values() if not c.__module__.startswith("tests")]
+    )
 
 
 @pytest.mark.parametrize("model", _all_models(), ids=lambda m: m.__name__)
