@@ -131,7 +131,6 @@ def test_every_number_in_a_scenario_file_cites_a_source(name):
 
 def _all_models() -> list[type[BaseModel]]:
     from simulation import scenario as sc
-
     from simulation.policies import CountryTerms, Phase
 
     models = [getattr(sc, n) for n in dir(sc) if n.endswith("Config") or n == "CapacityStep"]
