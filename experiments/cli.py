@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 import tomllib
 from datetime import datetime
@@ -174,6 +175,180 @@ def scenarios() -> None:
         except ScenarioError as err:
             table.add_row(path.stem, "-", f"[red]invalid: {err}[/]")
     console.print(table)
+
+
+class _Progress:
+    """Progress of a sweep: a live bar on a terminal, plain periodic lines otherwise (CI logs)."""
+
+    def __init__(self, total: int, already: int) -> None:
+        self.total = total
+        self.start = time.perf_counter()
+        self.already = already
+        self.last_line = 0.0
+        self.bar = None
+        if console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("sweep"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:.1f} runs/s"),
+                TimeRemainingColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"),
+                console=console,
+            )
+            self.task = self.bar.add_task(
+                "runs", total=total, completed=already, rate=0.0, failed=0
+            )
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, done: int, total: int, failed: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        rate = (done - self.already) / elapsed if elapsed > 0 else 0.0
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, rate=rate, failed=failed)
+            return
+        now = time.perf_counter()
+        if done == total or now - self.last_line >= 5.0:
+            self.last_line = now
+            eta = (total - done) / rate if rate > 0 else float("nan")
+            console.print(
+                f"[sweep] {done}/{total} runs ({100 * done / total:.0f}%), {rate:.1f} runs/s, "
+                f"ETA {eta:.0f} s, {failed} failed",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: bool) -> Path:
+    if out is not None:
+        return out
+    base = Path("results") / exp_name
+    if name is not None:
+        return base / name
+    if resume:
+        unfinished = sorted(
+            (
+                p
+                for p in base.glob("*")
+                if (p / "sweep.json").exists() and not (p / "manifest.json").exists()
+            ),
+            key=lambda p: p.stat().st_mtime,
+        )
+        if not unfinished:
+            fail(f"{base}: no unfinished sweep to resume (give --name or --out)")
+        return unfinished[-1]
+    return base / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
+    workers: Annotated[
+        int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
+    ] = max(1, min(os.cpu_count() or 1, 8)),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an unfinished sweep; finished runs are kept.")
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option(help="Sweep folder name under results/<experiment>/.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Sweep folder (overrides --name).")] = None,
+    quick: Annotated[bool, typer.Option(help="At most 3 replications per design point.")] = False,
+    report: Annotated[bool, typer.Option(help="Write the report when the sweep completes.")] = True,
+) -> None:
+    """Run an experiment (factors x replications) and consolidate runs.parquet / steps.parquet."""
+    from experiments.design import ExperimentError, load_experiment
+    from experiments.runner import SweepError, SweepFolder, SweepInterrupted
+    from experiments.runner import sweep as run_sweep
+
+    try:
+        design = load_experiment(experiment, quick=quick)
+    except ExperimentError as err:
+        fail(str(err))
+    folder = _sweep_folder(design.experiment.name, out, name, resume)
+    if resume and not (folder / "sweep.json").exists():
+        fail(f"{folder}: no sweep to resume here")
+    if not resume:
+        check_output_folder(folder, overwrite=False)
+    already = len(SweepFolder(folder).finished_ids()) if resume else 0
+    console.print(
+        f"{design.experiment.name}: {len(design.points)} design points x "
+        f"{design.experiment.replications} replications = {len(design.runs)} runs"
+        + (f" ({already} already finished)" if resume else "")
+        + f" -> {folder}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    try:
+        with _Progress(len(design.runs), already) as progress:
+            summary = run_sweep(
+                design,
+                folder,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                quick=quick,
+                progress=progress,
+            )
+    except SweepError as err:
+        fail(str(err))
+    except SweepInterrupted:
+        done = len(SweepFolder(folder).finished_ids())
+        err_console.print(
+            f"interrupted: {done} of {len(design.runs)} runs finished and kept in {folder}; "
+            f"continue with: magshock sweep {experiment} --resume --out {folder}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    console.print(
+        f"done: {summary.total} runs ({summary.ran_now} now, {summary.skipped} resumed, "
+        f"{summary.failed} failed) in {summary.wall_time_s:.1f} s -> {folder}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report:
+        _write_report(folder)
+
+
+def _write_report(folder: Path) -> None:
+    from experiments.report import ReportError, write_report
+
+    try:
+        path = write_report(folder)
+    except ReportError as err:
+        fail(str(err))
+    console.print(f"report: {path / 'index.html'}", highlight=False, soft_wrap=True)
+
+
+@app.command("report")
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="A finished sweep folder.")],
+) -> None:
+    """Write report/ (summary tables with 95% CIs, heatmap, fan charts, index.html) for a sweep."""
+    _write_report(folder)
 
 
 def main() -> None:

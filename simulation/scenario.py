@@ -576,7 +576,17 @@ def resolve_scenario_path(name: str | Path, relative_to: Path | None = None) -> 
     )
 
 
-def _read_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def read_scenario_file(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Read a scenario file and its ``extends`` chain into one raw mapping (not validated).
+
+    Returns:
+        (merged raw mapping, [(path, verbatim text), ...] with the file first, bases after).
+
+    Raises:
+        ScenarioError: unreadable or broken file, missing parent, cyclic chain.
+    """
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(f"{chain[-1]}: extends: cyclic extends chain {cycle}")
@@ -600,7 +610,7 @@ def _read_raw(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list
         parent_path = resolve_scenario_path(parent, relative_to=path.parent)
     except ScenarioError:
         raise ScenarioError(f"{path}: extends: file {parent!r} not found") from None
-    base, base_sources = _read_raw(parent_path, (*chain, path))
+    base, base_sources = read_scenario_file(parent_path, (*chain, path))
     return _deep_merge(base, raw), sources + base_sources
 
 
@@ -623,7 +633,7 @@ def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
         ('ban', 10)
     """
     resolved = resolve_scenario_path(DEFAULT_SCENARIO if path is None else path)
-    raw, sources = _read_raw(resolved, ())
+    raw, sources = read_scenario_file(resolved, ())
     raw.setdefault("name", resolved.stem)
     label = str(path) if path is not None else str(resolved)
     try:

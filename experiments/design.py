@@ -1,0 +1,334 @@
+"""Experiment files: a base scenario, factors, replications and seeds, expanded into runs.
+
+An experiment is declared as data (like the EMA workbench's uncertainties and levers, or a
+NetLogo BehaviorSpace experiment) and expanded into a list of runs, never hand-written loops::
+
+    name = "policy_vs_rampup"
+    scenario = "scenarios/baseline_2025.toml"   # next to this file, or a library name
+    replications = 20
+    seed_root = 2025
+
+    [factors.policy.levels]                     # labelled levels: each a set of overrides
+    open = { licensing_policy = "open" }
+    ban = { licensing_policy = "ban" }
+
+    [factors.subsidy_usd_per_kg]                # a scenario parameter: a list of values ...
+    values = [10, 25, 40]
+
+    [factors.approval_probability]              # ... or a range, sampled (sampling = "lhs")
+    range = [0.0, 1.0]
+
+Discrete factors (``levels``, ``values``) are crossed in full; ranged factors are sampled
+(Latin hypercube or Sobol, ``scipy.stats.qmc``) and the sample is crossed with the discrete
+grid. Each design point runs ``replications`` times. A run's seed comes from
+``numpy.random.SeedSequence(seed_root, spawn_key=...)`` and its coordinates, so the numbers
+never depend on worker count, order or backend. With ``common_random_numbers = true`` (the
+default) replication r uses the same seed at every design point, so policies are compared on
+the same draws.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.stats import qmc
+
+from simulation.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    read_scenario_file,
+    resolve_scenario_path,
+    validate_scenario,
+)
+
+EXPERIMENT_DIR = Path(__file__).resolve().parent
+
+
+class ExperimentError(ValueError):
+    """An experiment file is invalid; ``str(err)`` is a one-line message for the user."""
+
+
+class Factor(BaseModel):
+    """One experimental factor: labelled ``levels``, a list of ``values`` or a sampled ``range``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    levels: dict[str, dict[str, Any]] | None = Field(
+        None, description="Label -> flat scenario overrides applied together."
+    )
+    values: list[Any] | None = Field(None, min_length=1, description="Values of the parameter.")
+    range: tuple[float, float] | None = Field(None, description="[low, high] to sample from.")
+    integer: bool = Field(False, description="Round sampled values to integers.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Factor:
+        given = [k for k in ("levels", "values", "range") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of levels, values or range")
+        if self.levels is not None and not self.levels:
+            raise ValueError("levels must not be empty")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return self
+
+    @property
+    def is_sampled(self) -> bool:
+        """Whether the factor is a range to sample."""
+        return self.range is not None
+
+
+class Outputs(BaseModel):
+    """What each run keeps besides its KPIs (always kept)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: bool = Field(True, description="Keep per-step model reporters (steps.parquet).")
+    agents: bool = Field(False, description="Keep per-OEM weekly records (memory-heavy).")
+
+
+class ReportSpec(BaseModel):
+    """Which factors span the report's heatmap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    heatmap_rows: str | None = None
+    heatmap_cols: str | None = None
+
+
+class Experiment(BaseModel):
+    """A validated experiment file."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Used for the results folder.")
+    description: str = ""
+    scenario: str = Field(description="Base scenario: a path next to this file or a library name.")
+    replications: int = Field(1, ge=1, le=100_000, description="Runs per design point.")
+    seed_root: int = Field(0, ge=0, le=2**63 - 1, description="Root of every run's seed.")
+    common_random_numbers: bool = Field(
+        True, description="Same seeds for replication r at every design point."
+    )
+    sampling: Literal["grid", "lhs", "sobol"] = Field(
+        "grid", description="How ranged factors are sampled (grid needs none)."
+    )
+    samples: int = Field(16, ge=1, le=1_000_000, description="Sampled points (lhs/sobol).")
+    weeks: int | None = Field(None, ge=1, le=1040, description="Override the scenario horizon.")
+    outputs: Outputs = Field(default_factory=Outputs)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+    factors: dict[str, Factor] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Experiment:
+        sampled = [n for n, f in self.factors.items() if f.is_sampled]
+        if sampled and self.sampling == "grid":
+            raise ValueError(
+                f"factor(s) {', '.join(sampled)} give a range: set sampling = 'lhs' or 'sobol'"
+            )
+        for key in ("heatmap_rows", "heatmap_cols"):
+            name = getattr(self.report, key)
+            if name is not None and name not in self.factors:
+                raise ValueError(f"report.{key} = {name!r} is not a factor")
+        return self
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One combination of factor settings.
+
+    Attributes:
+        index: position in the design (0-based).
+        values: factor name -> level label or value (what tables report).
+        overrides: flat scenario overrides that realise it.
+    """
+
+    index: int
+    values: dict[str, Any]
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the design: a point, a replication and its seed."""
+
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+
+
+@dataclass
+class Design:
+    """An expanded, validated experiment: points, their scenarios and every run."""
+
+    experiment: Experiment
+    path: Path
+    text: str
+    points: list[DesignPoint]
+    scenarios: list[Scenario]
+    runs: list[RunSpec]
+    base_sources: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the experiment file text."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def table(self) -> list[dict[str, Any]]:
+        """One dict per run: run_id, point, replication, seed and the factor values."""
+        return [
+            {
+                "run_id": r.run_id,
+                "point": r.point,
+                "replication": r.replication,
+                "seed": r.seed,
+                **self.points[r.point].values,
+            }
+            for r in self.runs
+        ]
+
+
+def run_seed(seed_root: int, point: int, replication: int, common: bool) -> int:
+    """A run's seed: SeedSequence(seed_root, spawn_key=coordinates), 63 bits.
+
+    Example:
+        >>> run_seed(2025, 3, 1, common=True) == run_seed(2025, 7, 1, common=True)
+        True
+        >>> run_seed(2025, 3, 1, common=False) == run_seed(2025, 7, 1, common=False)
+        False
+    """
+    key = (replication,) if common else (point, replication)
+    state = np.random.SeedSequence(seed_root, spawn_key=key).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def _sample(experiment: Experiment, names: list[str]) -> np.ndarray:
+    """Unit-cube sample for the ranged factors (rows = points)."""
+    if not names:
+        return np.zeros((1, 0))
+    d, n = len(names), experiment.samples
+    if experiment.sampling == "lhs":
+        unit = qmc.LatinHypercube(d=d, seed=experiment.seed_root).random(n)
+    else:
+        sobol = qmc.Sobol(d=d, scramble=True, seed=experiment.seed_root)
+        m = int(math.log2(n))
+        unit = sobol.random_base2(m) if 2**m == n else sobol.random(n)
+    return unit
+
+
+def expand(experiment: Experiment) -> list[DesignPoint]:
+    """Cross the discrete factors and the sampled ranges into design points."""
+    discrete: list[list[tuple[Any, dict[str, Any]]]] = []
+    discrete_names: list[str] = []
+    sampled_names: list[str] = []
+    for name, factor in experiment.factors.items():
+        if factor.levels is not None:
+            discrete_names.append(name)
+            discrete.append(list(factor.levels.items()))
+        elif factor.values is not None:
+            discrete_names.append(name)
+            discrete.append([(v, {name: v}) for v in factor.values])
+        else:
+            sampled_names.append(name)
+    unit = _sample(experiment, sampled_names)
+    points = []
+    for combo in itertools.product(*discrete):
+        for row in unit:
+            values: dict[str, Any] = {}
+            overrides: dict[str, Any] = {}
+            for name, (label, over) in zip(discrete_names, combo, strict=True):
+                values[name] = label
+                overrides.update(over)
+            for name, u in zip(sampled_names, row, strict=True):
+                factor = experiment.factors[name]
+                low, high = factor.range
+                value = low + float(u) * (high - low)
+                value = round(value) if factor.integer else value
+                values[name] = value
+                overrides[name] = value
+            points.append(DesignPoint(len(points), values, overrides))
+    return points
+
+
+def _format(err: ValidationError, label: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        allowed = sorted(Experiment.model_fields) + sorted(Factor.model_fields)
+        guess = difflib.get_close_matches(str(first["loc"][-1]), allowed, n=1)
+        message = "unknown key" + (f"; did you mean {guess[0]!r}?" if guess else "")
+    elif first["type"] not in ("value_error", "missing"):
+        message = f"{message} (got {first.get('input')!r})"
+    return f"{label}: {key + ': ' if key else ''}{message}"
+
+
+def load_experiment(path: str | Path, quick: bool = False) -> Design:
+    """Read, validate and expand an experiment file into a :class:`Design`.
+
+    Args:
+        path: the experiment TOML file.
+        quick: cap replications at 3 (for a fast look or CI).
+
+    Raises:
+        ExperimentError: one line naming the file, the key and the problem; a factor value
+            that makes an invalid scenario names the factor and level too.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ExperimentError(f"{path}: experiment file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ExperimentError(f"{path}: cannot read file: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ExperimentError(f"{path}: not valid TOML: {err}") from None
+    try:
+        experiment = Experiment.model_validate(raw)
+    except ValidationError as err:
+        raise ExperimentError(_format(err, str(path))) from None
+    if quick:
+        experiment = experiment.model_copy(update={"replications": min(3, experiment.replications)})
+    try:
+        scenario_path = resolve_scenario_path(experiment.scenario, relative_to=path.parent)
+    except ScenarioError:
+        raise ExperimentError(f"{path}: scenario: file {experiment.scenario!r} not found") from None
+    try:
+        base_raw, sources = read_scenario_file(scenario_path, ())
+    except ScenarioError as err:
+        raise ExperimentError(f"{path}: scenario: {err}") from None
+    base_raw.setdefault("name", scenario_path.stem)
+    points = expand(experiment)
+    scenarios = []
+    for point in points:
+        overrides = dict(point.overrides)
+        if experiment.weeks is not None:
+            overrides.setdefault("weeks", experiment.weeks)
+        where = ", ".join(f"{k}={v!r}" for k, v in point.values.items())
+        try:
+            scenario = validate_scenario(apply_overrides(base_raw, overrides), str(scenario_path))
+        except ScenarioError as err:
+            raise ExperimentError(f"{path}: factors ({where}): {err}") from None
+        scenario._sources = sources
+        scenarios.append(scenario)
+    runs = [
+        RunSpec(
+            run_id=p.index * experiment.replications + r,
+            point=p.index,
+            replication=r,
+            seed=run_seed(experiment.seed_root, p.index, r, experiment.common_random_numbers),
+        )
+        for p in points
+        for r in range(experiment.replications)
+    ]
+    return Design(experiment, path, text, points, scenarios, runs, sources)
