@@ -23,7 +23,8 @@ def test_quick_start_is_exactly_two_commands():
     (block,) = re.findall(r"```bash\n(.*?)```", quick, flags=re.DOTALL)
     commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(commands) == 2
-    assert "magshock run" in commands[0] and "pytest" in commands[1]
+    assert "magshock sweep experiments/policy_vs_rampup.toml" in commands[0]
+    assert "pytest" in commands[1]
 
 
 def test_ci_runs_the_readme_test_command():
@@ -80,3 +81,14 @@ def test_readme_levers_change_the_outcome():
     assert kpi("fast_domestic_rampup", "lost_production_pct__IN", subsidy_usd_per_kg=15) > kpi(
         "fast_domestic_rampup", "lost_production_pct__IN"
     )
+
+
+def test_readme_experiment_example_is_a_valid_experiment(tmp_path):
+    from experiments.design import load_experiment
+
+    (block,) = blocks("toml")
+    path = tmp_path / "readme_experiment.toml"
+    path.write_text(block.replace('"scenarios/baseline_2025.toml"', '"baseline_2025"'))
+    design = load_experiment(path)
+    assert len(design.points) == 2 * 2 * 3
+    assert design.experiment.replications == 20
