@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from experiments.results import OutputExistsError, write_run
 from simulation.run import simulate
@@ -24,15 +26,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# Markup is opt-in: scenario names, paths and messages are user text and may contain "[...]".
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 EXIT_USER_ERROR = 2
 
 
 def fail(message: str) -> None:
     """Print one error line and exit with code 2 (a user mistake, not a crash)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(EXIT_USER_ERROR)
 
 
@@ -154,8 +159,9 @@ def validate(
         spec = _load(file)
         firms = sum(o.count for o in spec.oems)
         console.print(
-            f"[green]OK[/] {file}: {spec.name} - {len(spec.oems)} OEM groups ({firms} firms), "
-            f"policy {spec.licensing.kind}, {spec.simulation.weeks} weeks",
+            f"[green]OK[/] {escape(file)}: {escape(spec.name)} - {len(spec.oems)} OEM groups "
+            f"({firms} firms), policy {spec.licensing.kind}, {spec.simulation.weeks} weeks",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )
@@ -173,7 +179,7 @@ def scenarios() -> None:
             spec = load_scenario(path)
             table.add_row(path.stem, spec.licensing.kind, spec.description)
         except ScenarioError as err:
-            table.add_row(path.stem, "-", f"[red]invalid: {err}[/]")
+            table.add_row(path.stem, "-", Text(f"invalid: {err}", style="red"))
     console.print(table)
 
 
@@ -230,6 +236,7 @@ class _Progress:
             console.print(
                 f"[sweep] {done}/{total} runs ({100 * done / total:.0f}%), {rate:.1f} runs/s, "
                 f"ETA {eta:.0f} s, {failed} failed",
+                markup=False,
                 highlight=False,
                 soft_wrap=True,
             )

@@ -201,8 +201,15 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Execut
     if workers <= 1:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+    ) as pool:
         yield pool
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the sweep and keeps what finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def choose_chunk_size(seconds_per_run: float, n_tasks: int, workers: int) -> int:

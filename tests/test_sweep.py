@@ -324,16 +324,16 @@ def test_bad_experiment_file_gives_one_line_and_exit_2(tmp_path, case):
 def test_resume_refuses_a_changed_experiment_and_new_sweep_refuses_a_used_folder(tmp_path):
     exp = write_experiment(tmp_path)
     out = tmp_path / "r"
-    assert (
-        runner.invoke(
-            app, ["sweep", str(exp), "--workers", "1", "--out", str(out), "--no-report"]
-        ).exit_code
-        == 0
+    first = runner.invoke(
+        app, ["sweep", str(exp), "--workers", "1", "--out", str(out), "--no-report"]
     )
+    assert first.exit_code == 0
+    assert "[sweep] 8/8 runs (100%)" in first.output  # plain progress lines when not a terminal
     res = runner.invoke(app, ["sweep", str(exp), "--workers", "1", "--out", str(out)])
     assert res.exit_code == 2 and "exists" in res.output
     res = runner.invoke(app, ["sweep", str(exp), "--resume", "--out", str(out), "--no-report"])
     assert res.exit_code == 0 and "8 resumed" in res.output  # already complete: nothing redone
+    assert "[sweep]" not in res.output  # no progress lines when there is nothing to run
     exp.write_text(exp.read_text().replace("seed_root = 7", "seed_root = 8"))
     res = runner.invoke(app, ["sweep", str(exp), "--resume", "--out", str(out)])
     assert res.exit_code == 2 and "changed since this sweep started" in res.output
