@@ -358,6 +358,20 @@ def report_command(
     _write_report(folder)
 
 
+@app.command()
+def parameters(
+    out: Annotated[Path, typer.Option(help="Where to write the table.")] = Path(
+        "docs/PARAMETERS.md"
+    ),
+) -> None:
+    """Regenerate the parameter table (name, unit, default, range, source) from the schema."""
+    from experiments.paramdoc import parameters_markdown
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(parameters_markdown())
+    console.print(f"wrote {out}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point for ``python -m experiments.cli``."""
     app()

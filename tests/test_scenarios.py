@@ -233,3 +233,20 @@ def test_price_indices_never_exceed_the_cap():
     steps = simulate(load_scenario("full_ban"), rng=1).steps
     assert steps["price_index_row"].max() <= 4.0 + 1e-12
     assert steps["price_index_row"].max() > 2.0  # scarcity does bite
+
+
+def test_committed_parameter_table_matches_the_schema():
+    from experiments.paramdoc import parameters_markdown
+
+    committed = (SCENARIO_DIR.parent.parent / "docs" / "PARAMETERS.md").read_text()
+    assert committed == parameters_markdown(), "docs/PARAMETERS.md is stale: run `magshock parameters`"
+
+
+def test_parameter_table_lists_every_field_with_unit_and_source():
+    from experiments.paramdoc import SECTIONS, parameters_markdown
+
+    text = parameters_markdown()
+    for _, model in SECTIONS:
+        for name in model.model_fields:
+            assert f"| `{name}` |" in text
+    assert "| `subsidy_usd_per_kg` | USD/kg | `25.0` | [0, 500] | DERIVED, C-PLI-1 |" in text
