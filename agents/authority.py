@@ -36,6 +36,7 @@ class LicensingAuthority(Agent):
         self.waits_weeks: list[int] = []
         self.licences_issued_total = 0
         self.approved_by_country: dict[str, int] = {}
+        self.approved_this_week_by_country: dict[str, int] = {}
 
     def set_policy(self, policy: LicencePolicy) -> None:
         """Switch policy from the next review on (pending applications stay queued)."""
@@ -82,11 +83,16 @@ class LicensingAuthority(Agent):
         self.denied = 0
         self.approved_t = 0.0
         self.waits_weeks = []
+        self.approved_this_week_by_country = {}
 
     def review(self, week: int, exporters: dict[int, ChineseExporter]) -> None:
         """Decide due applications in filing order, at most the policy's capacity this week."""
         capacity = self.policy.review_capacity(week)
-        due = [a for a in self.queue if a.earliest_decision_week <= week]
+        due = [
+            a
+            for a in self.queue
+            if a.earliest_decision_week <= week and not self.policy.holds(a, week)
+        ]
         batch = due if capacity is None else due[:capacity]
         if not batch:
             return
@@ -101,9 +107,8 @@ class LicensingAuthority(Agent):
                 self.approved += 1
                 self.approved_t += decision.approved_tonnes
                 self.licences_issued_total += 1
-                self.approved_by_country[app.destination] = (
-                    self.approved_by_country.get(app.destination, 0) + 1
-                )
+                for tally in (self.approved_by_country, self.approved_this_week_by_country):
+                    tally[app.destination] = tally.get(app.destination, 0) + 1
                 exporters[app.exporter_id].add_licence(
                     Licence(
                         app.buyer_id, decision.approved_tonnes, week + decision.validity_weeks - 1

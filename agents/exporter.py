@@ -51,6 +51,8 @@ class ChineseExporter(Agent):
         self.produced_t = 0.0
         self.exported_t = 0.0
         self.exported_by_country: dict[str, float] = {}
+        self.licensed_by_country: dict[str, float] = {}
+        self.free_exported_t = 0.0
         self.domestic_sales_t = 0.0
 
     def produce(self) -> None:
@@ -59,6 +61,8 @@ class ChineseExporter(Agent):
         self.stock_t += self.produced_t
         self.exported_t = 0.0
         self.exported_by_country = {}
+        self.licensed_by_country = {}
+        self.free_exported_t = 0.0
         self.domestic_sales_t = 0.0
 
     def add_licence(self, licence: Licence) -> None:
@@ -70,6 +74,19 @@ class ChineseExporter(Agent):
         return sum(
             lic.remaining_t for lic in self.licences.get(buyer_id, ()) if lic.expires_week >= week
         )
+
+    def ship_free_grades(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
+        """Ship uncontrolled grades (no licence ever needed) from stock, pro rata if short."""
+        shipped = allocate_pro_rata(self.stock_t, requests)
+        for oem, tonnes in shipped.items():
+            self.stock_t -= tonnes
+            self.exported_t += tonnes
+            self.free_exported_t += tonnes
+            self.exported_by_country[oem.country] = (
+                self.exported_by_country.get(oem.country, 0.0) + tonnes
+            )
+        self.stock_t = max(self.stock_t, 0.0)
+        return shipped
 
     def offer_price_usd_per_kg(self) -> float:
         """Export price, USD/kg."""
@@ -90,21 +107,25 @@ class ChineseExporter(Agent):
     def ship(
         self, orders: Mapping[OEM, float], week: int, authority: LicensingAuthority
     ) -> dict[OEM, float]:
-        """Ship what licences (if required) and stock allow; pro rata when stock is short.
+        """Ship controlled grades as far as licences (if required) and stock allow.
 
-        Returns:
-            Tonnes shipped per buyer this week.
+        Pro rata when stock is short. Returns tonnes shipped per buyer this week.
         """
         allowed: dict[Hashable, float] = {}
+        needs_licence: set[Hashable] = set()
         for oem, tonnes in orders.items():
             if authority.requires_licence(oem.country, week):
                 tonnes = min(tonnes, self.licensed_remaining_t(oem.unique_id, week))
+                needs_licence.add(oem)
             if tonnes > EPS:
                 allowed[oem] = tonnes
         shipped = allocate_pro_rata(self.stock_t, allowed)
         for oem, tonnes in shipped.items():
-            if authority.requires_licence(oem.country, week):
+            if oem in needs_licence:
                 self._draw_down(oem.unique_id, tonnes, week)
+                self.licensed_by_country[oem.country] = (
+                    self.licensed_by_country.get(oem.country, 0.0) + tonnes
+                )
             self.stock_t -= tonnes
             self.exported_t += tonnes
             self.exported_by_country[oem.country] = (

@@ -44,7 +44,10 @@ class OEM(Agent):
         self.country = config.country
         self.segment = config.segment
         self.planned_vehicles_per_week = config.planned_vehicles_per_week / config.count
-        self.magnet_kg_per_vehicle = config.magnet_kg_per_vehicle
+        # Magnets in controlled grades are tracked (stock, orders, licences); free grades
+        # (low-HREE, sub-assemblies: C-LIC-4, C-IN-4) flow from China as they are used.
+        self.magnet_kg_per_vehicle = config.magnet_kg_per_vehicle * config.controlled_share
+        self.free_kg_per_vehicle = config.magnet_kg_per_vehicle * (1 - config.controlled_share)
         self.cover_target_weeks = config.cover_target_weeks
         self.max_cover_weeks = config.max_cover_weeks
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
@@ -65,6 +68,8 @@ class OEM(Agent):
         self.in_transit: list[Shipment] = []
         self.produced_vehicles = 0.0
         self.consumed_t = 0.0
+        self.free_need_t = 0.0
+        self.free_received_t = 0.0
         self.received_t = dict.fromkeys(SOURCES, 0.0)
         self.order_t = 0.0
         self.china_order_t = 0.0
@@ -79,7 +84,7 @@ class OEM(Agent):
     # ------------------------------------------------------------------ derived state
     @property
     def need_t_per_week(self) -> float:
-        """Magnets needed to build the plan, t/week."""
+        """Controlled-grade magnets needed to build the plan, t/week."""
         return self.planned_vehicles_per_week * self.magnet_kg_per_vehicle / 1000.0
 
     @property
@@ -125,6 +130,8 @@ class OEM(Agent):
         self.produced_vehicles = min(plan, possible)
         self.consumed_t = min(self.inventory_t, self.produced_vehicles * kg / 1000.0)
         self.inventory_t -= self.consumed_t
+        self.free_need_t = self.produced_vehicles * self.free_kg_per_vehicle / 1000.0
+        self.free_received_t = 0.0
         self.short = self.produced_vehicles < plan * (1.0 - 1e-9)
         self.stopped = self.produced_vehicles < self.stop_threshold_share * plan
 
@@ -156,6 +163,11 @@ class OEM(Agent):
                 week,
             )
 
+    def receive_free_grades(self, tonnes: float) -> None:
+        """Take this week's uncontrolled-grade magnets from China; they go straight into use."""
+        self.free_received_t += tonnes
+        self.received_t["china"] += tonnes
+
     def accept(self, shipment: Shipment) -> None:
         """Take a shipment into the in-transit pipeline and reduce the open order."""
         self.in_transit.append(shipment)
@@ -186,4 +198,5 @@ class OEM(Agent):
             and week >= self.redesign_done_week
         ):
             self.magnet_kg_per_vehicle *= 1.0 - self.redesign_reduction_share
+            self.free_kg_per_vehicle *= 1.0 - self.redesign_reduction_share
             self.redesigned = True

@@ -358,6 +358,41 @@ def report_command(
     _write_report(folder)
 
 
+@app.command("validate-history")
+def validate_history_command(
+    seeds: Annotated[int, typer.Option(min=1, max=10_000, help="Seeds to run.")] = 20,
+    scenario: Annotated[str, typer.Option(help="History scenario file or name.")] = "history_2025",
+) -> None:
+    """Score the history scenario against the stylised facts SF-1..SF-5 (exit 1 if one fails)."""
+    from experiments.validation import PASS_SHARE, validate_history
+
+    spec = _load(scenario)
+    table = validate_history(spec, seeds=seeds)
+    out = Table(
+        title=f"{spec.name}: stylised facts over {seeds} seeds (pass: >= "
+        f"{PASS_SHARE:.0%} of seeds in band)"
+    )
+    for column in ("fact", "metric", "band", "median", "5-95% range", "in band", "result"):
+        out.add_column(
+            column,
+            justify="right" if column in ("median", "in band") else "left",
+            no_wrap=column != "fact",
+        )
+    for row in table.itertuples():
+        out.add_row(
+            row.id,
+            row.metric,
+            row.band,
+            f"{row.median:.1f}",
+            f"{row.p5:.1f} .. {row.p95:.1f}",
+            f"{row.share_in_band:.0%}",
+            Text(row.result, style="green" if row.result == "PASS" else "bold red"),
+        )
+    Console(markup=False, width=max(console.width, 120)).print(out)
+    if (table["result"] != "PASS").any():
+        raise typer.Exit(1)
+
+
 @app.command()
 def parameters(
     out: Annotated[Path, typer.Option(help="Where to write the table.")] = Path(

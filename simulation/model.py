@@ -57,6 +57,8 @@ _COUNTRY_STATS = (
     "magnet_need_t",
     "firms_stopped",
     "china_exports_t",
+    "china_licensed_exports_t",
+    "licences_approved",
 )
 _GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
 
@@ -336,6 +338,14 @@ class MagnetSupplyModel(Model):
         an OEM wants from China; domestic plants serve Indian OEMs; rest-of-world makers serve
         contracted buyers first. Ties go to China (exporters are listed first).
         """
+        for exporter in self.exporters:
+            free = {
+                o: o.free_need_t
+                for o in self.oems
+                if o.exporter is exporter and o.free_need_t > EPS
+            }
+            for oem, tonnes in exporter.ship_free_grades(free).items():
+                oem.receive_free_grades(tonnes)
         suppliers = sorted(
             [*self.exporters, *self.domestic_producers, *self.row_suppliers],
             key=lambda s: s.offer_price_usd_per_kg(),
@@ -386,7 +396,7 @@ class MagnetSupplyModel(Model):
         )
         f["magnet_sold_china_domestic_t"] += sum(e.domestic_sales_t for e in self.exporters)
         f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
-        f["magnet_consumed_t"] += sum(o.consumed_t for o in self.oems)
+        f["magnet_consumed_t"] += sum(o.consumed_t + o.free_received_t for o in self.oems)
         f["oxide_produced_t"] += self.irel.produced_t
         f["oxide_imported_t"] += self.oxide_imported_t
         f["oxide_reserved_t"] += self.irel.reserved_t
@@ -418,6 +428,9 @@ class MagnetSupplyModel(Model):
             "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
             "licences_issued_total": lambda m: m.authority.licences_issued_total,
             "china_exports_t": lambda m: sum(e.exported_t for e in m.exporters),
+            "china_controlled_exports_t": lambda m: sum(
+                e.exported_t - e.free_exported_t for e in m.exporters
+            ),
             "china_domestic_sales_t": lambda m: sum(e.domestic_sales_t for e in m.exporters),
             "magnet_shortfall_t": lambda m: sum(o.need_t_per_week - o.consumed_t for o in m.oems),
             "unfilled_orders_t": lambda m: sum(o.unfilled_t for o in m.oems),
@@ -498,9 +511,17 @@ class MagnetSupplyModel(Model):
                 _, c, source = key.split("__")
                 need = stats[f"magnet_need_t__{c}"]
                 stats[key] = stats[f"receipts_t__{c}__{source}"] / need if need > EPS else 0.0
+        for c, n in self.authority.approved_this_week_by_country.items():
+            key = f"licences_approved__{c}"
+            if key in stats:
+                stats[key] = float(n)
         for e in self.exporters:
             for c, tonnes in e.exported_by_country.items():
                 key = f"china_exports_t__{c}"
+                if key in stats:
+                    stats[key] += tonnes
+            for c, tonnes in e.licensed_by_country.items():
+                key = f"china_licensed_exports_t__{c}"
                 if key in stats:
                     stats[key] += tonnes
         self.stats = stats

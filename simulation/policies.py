@@ -147,6 +147,10 @@ class LicencePolicy(BaseModel):
     def begin_review(self, batch: list[Application], week: int) -> None:
         """Hook called with the week's review batch before ``decide`` (used by pro-rata quotas)."""
 
+    def holds(self, application: Application, week: int) -> bool:
+        """Whether the authority sits on ``application`` this week (queued, not decided)."""
+        return False
+
     def active(self, week: int) -> LicencePolicy:
         """The policy in force in ``week`` (itself, except for a :class:`Timeline`)."""
         return self
@@ -330,7 +334,14 @@ class CountryTerms(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    approval_probability: float = Field(ge=0, le=1, description="Chance of approval.")
+    approval_probability: float = Field(
+        0.0, ge=0, le=1, description="Chance of approval (default 0.0, assumption)."
+    )
+    hold: bool = Field(
+        False,
+        description="Queue this country's applications without deciding them (C-LIC-6: >50 "
+        "Indian applications pending for months).",
+    )
     min_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
     max_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
 
@@ -353,6 +364,11 @@ class Preferential(_Reviewed):
             if len(code) != 2 or not code.isupper():
                 raise ValueError(f"country code {code!r} must be two capital letters, e.g. 'IN'")
         return value
+
+    def holds(self, application: Application, week: int) -> bool:
+        """Applications from a country on hold wait in the queue, undecided."""
+        terms = self.countries.get(application.destination)
+        return terms is not None and terms.hold
 
     def _delay_bounds(self, application: Application) -> tuple[int, int]:
         terms = self.countries.get(application.destination)
@@ -479,6 +495,10 @@ class Timeline(LicencePolicy):
     def begin_review(self, batch: list[Application], week: int) -> None:
         """Delegate to the phase in force."""
         self.active(week).begin_review(batch, week)
+
+    def holds(self, application: Application, week: int) -> bool:
+        """Delegate to the phase in force."""
+        return self.active(week).holds(application, week)
 
     def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
         """Delegate to the phase in force."""

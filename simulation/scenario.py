@@ -131,7 +131,7 @@ class OEMConfig(_Section):
         ge=0, description="Group production plan, vehicles/week (split evenly across firms)."
     )
     magnet_kg_per_vehicle: float = Field(
-        gt=0, le=100, description="Controlled NdFeB per vehicle, kg (C-IN-3)."
+        gt=0, le=100, description="NdFeB magnet per vehicle, kg (C-IN-3)."
     )
     initial_inventory_weeks: float = Field(
         2.5,
@@ -153,6 +153,15 @@ class OEMConfig(_Section):
         ge=0,
         le=1,
         description="Share of magnets ordered from China when it can ship (C-IN-1: 93% for India).",
+    )
+    controlled_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the magnet mass per vehicle in controlled grades (stocked, ordered, "
+        "licensed); the rest (low-HREE grades, magnets in Chinese sub-assemblies) flows from "
+        "China as used, never licensed and never limiting (C-LIC-4, C-IN-4; default 1.0 = all "
+        "controlled, assumption).",
     )
     row_contract_share: float = Field(
         0.05,
@@ -177,7 +186,7 @@ class OEMConfig(_Section):
         2.0e6, ge=0, description="One-off cost per firm of a redesign, USD (assumption)."
     )
     licence_request_weeks: float = Field(
-        13.0,
+        26.0,
         gt=0,
         le=104,
         description="Weeks of China need covered by one application (assumption; C-LIC-3).",

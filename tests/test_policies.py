@@ -193,7 +193,8 @@ def test_timeline_switches_in_the_model():
         rng=1, licensing_policy={"kind": "timeline", "phases": phases}, weeks=30
     )
     model.run_for(30)
-    exports = model.datacollector.get_model_vars_dataframe()["china_exports_t"].to_numpy()
+    df = model.datacollector.get_model_vars_dataframe()
+    exports = df["china_controlled_exports_t"].to_numpy()
     assert np.all(exports[:10] == 0)
     assert np.all(exports[10:20] > 0)
     assert np.all(exports[20:] == 0)
@@ -247,8 +248,8 @@ def test_preferential_treats_destinations_differently_in_the_model():
     model = MagnetSupplyModel(rng=2, licensing_policy=policy, weeks=40)
     model.run_for(40)
     df = model.datacollector.get_model_vars_dataframe()
-    assert df["china_exports_t__IN"].sum() == 0
-    assert df["china_exports_t__JP"].sum() > 0
+    assert df["china_licensed_exports_t__IN"].sum() == 0
+    assert df["china_licensed_exports_t__JP"].sum() > 0
     assert model.authority.approved_by_country.get("IN", 0) == 0
 
 
@@ -286,7 +287,7 @@ def test_ban_in_the_model_ships_nothing_to_anyone():
     model.run_for(30)
     df = model.datacollector.get_model_vars_dataframe()
     assert df["licences_issued_total"].max() == 0
-    assert df["china_exports_t"].sum() == 0
+    assert df["china_controlled_exports_t"].sum() == 0
     assert df["licence_applications"].sum() > 0
 
 

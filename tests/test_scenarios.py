@@ -239,7 +239,9 @@ def test_committed_parameter_table_matches_the_schema():
     from experiments.paramdoc import parameters_markdown
 
     committed = (SCENARIO_DIR.parent.parent / "docs" / "PARAMETERS.md").read_text()
-    assert committed == parameters_markdown(), "docs/PARAMETERS.md is stale: run `magshock parameters`"
+    assert committed == parameters_markdown(), (
+        "docs/PARAMETERS.md is stale: run `magshock parameters`"
+    )
 
 
 def test_parameter_table_lists_every_field_with_unit_and_source():

@@ -1,0 +1,254 @@
+"""Validation of the history scenario against the stylised facts of CALIBRATION.md (SF-1..SF-5).
+
+Each fact is a metric computed from one run's weekly records (and, for SF-4, from the
+no-controls counterfactual run with the same seed) and a target band. The history scenario
+is run over many seeds; a fact holds when its metric is inside the band in at least
+``PASS_SHARE`` of the seeds. ``magshock validate-history`` prints the table; the tests in
+``tests/validation/`` assert it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from simulation.run import simulate
+from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+
+HISTORY = "history_2025"
+CONTROLS_START = date(2025, 4, 4)  # C-LIC-1: "week 0" of the stylised facts
+PASS_SHARE = 0.8
+DEFAULT_SEEDS = 20
+
+
+@dataclass(frozen=True)
+class Context:
+    """One seed's records: the history run, its no-controls twin and the scenario."""
+
+    steps: pd.DataFrame
+    counterfactual: pd.DataFrame
+    scenario: Scenario
+
+    @property
+    def shock_week(self) -> int:
+        """Model week containing 4 April 2025."""
+        return self.scenario.week_of(CONTROLS_START)
+
+    def weeks_in(self, first: date, last: date) -> pd.Series:
+        """Boolean mask of the weeks whose Monday falls in [first, last]."""
+        dates = pd.to_datetime(self.steps["date"]).dt.date
+        return (dates >= first) & (dates <= last)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A stylised fact: a metric per run and the band it must fall in."""
+
+    id: str
+    name: str
+    metric: str
+    band: tuple[float, float]
+    compute: Callable[[Context], float]
+
+    def holds(self, value: float) -> bool:
+        """Whether a metric value is inside the band (NaN never holds)."""
+        low, high = self.band
+        return not math.isnan(value) and low <= value <= high
+
+    @property
+    def band_text(self) -> str:
+        """The band as text."""
+        low, high = self.band
+        if math.isinf(high):
+            return f">= {low:g}"
+        if math.isinf(low):
+            return f"<= {high:g}"
+        return f"{low:g} .. {high:g}"
+
+
+def _pre_control_exports(ctx: Context) -> float:
+    pre = ctx.steps["week"] < ctx.shock_week
+    return float(ctx.steps.loc[pre, "china_exports_t"].mean())
+
+
+def sf1_may_decline(ctx: Context) -> float:
+    """SF-1a: fall of Chinese magnet exports in May 2025 vs the pre-control level, %."""
+    may = ctx.weeks_in(date(2025, 5, 1), date(2025, 5, 31))
+    return 100 * (1 - ctx.steps.loc[may, "china_exports_t"].mean() / _pre_control_exports(ctx))
+
+
+def sf1_july_level(ctx: Context) -> float:
+    """SF-1b: Chinese magnet exports in July 2025 as % of the pre-control level."""
+    july = ctx.weeks_in(date(2025, 7, 1), date(2025, 7, 31))
+    return 100 * ctx.steps.loc[july, "china_exports_t"].mean() / _pre_control_exports(ctx)
+
+
+def sf2_first_india_licence(ctx: Context) -> float:
+    """SF-2a: weeks after 4 Apr 2025 of the first licence approved for India."""
+    approved = ctx.steps.loc[ctx.steps["licences_approved__IN"] > 0, "week"]
+    return float(approved.min() - ctx.shock_week) if len(approved) else math.nan
+
+
+def sf2_licensed_deliveries_before_week_28(ctx: Context) -> float:
+    """SF-2b: tonnes shipped to India under licence in weeks 0..27 after the controls."""
+    after = ctx.steps["week"] - ctx.shock_week
+    window = (after >= 0) & (after < 28)
+    return float(ctx.steps.loc[window, "china_licensed_exports_t__IN"].sum())
+
+
+def _first_jp_stop(ctx: Context) -> tuple[float, float]:
+    """(week after the controls of the first Japanese line stop, its length in weeks)."""
+    cols = [c for c in ctx.steps.columns if c.startswith("oem_firms_stopped__JP__")]
+    best: tuple[float, float] = (math.nan, math.nan)
+    for col in cols:
+        stopped = ctx.steps[col].to_numpy() > 0
+        after = ctx.steps["week"].to_numpy() >= ctx.shock_week
+        hits = np.flatnonzero(stopped & after)
+        if not len(hits):
+            continue
+        first = hits[0]
+        length = 0
+        while first + length < len(stopped) and stopped[first + length]:
+            length += 1
+        week = float(ctx.steps["week"].iloc[first] - ctx.shock_week)
+        if math.isnan(best[0]) or week < best[0]:
+            best = (week, float(length))
+    return best
+
+
+def sf3_first_japan_stop(ctx: Context) -> float:
+    """SF-3a: weeks after the controls of the first Japanese line stop."""
+    return _first_jp_stop(ctx)[0]
+
+
+def sf3_stop_length(ctx: Context) -> float:
+    """SF-3b: length of that first Japanese stop, weeks."""
+    return _first_jp_stop(ctx)[1]
+
+
+def sf4_india_receipts_fall(ctx: Context) -> float:
+    """SF-4: Indian magnet receipts Apr-Sep 2025, % below the no-controls counterfactual."""
+    cols = [f"receipts_t__IN__{s}" for s in ("china", "row", "domestic")]
+    window = ctx.weeks_in(date(2025, 4, 1), date(2025, 9, 30))
+    actual = ctx.steps.loc[window, cols].to_numpy().sum()
+    baseline = ctx.counterfactual.loc[window.to_numpy(), cols].to_numpy().sum()
+    return 100 * (1 - actual / baseline) if baseline > 0 else math.nan
+
+
+def sf5_domestic_share_two_years(ctx: Context) -> float:
+    """SF-5: highest weekly domestic output as % of Indian demand before award + 2 years."""
+    award = ctx.scenario.incentive_award_week()
+    end = (award if award is not None else 0) + 104
+    window = ctx.steps["week"] < end
+    need = ctx.steps.loc[window, "magnet_need_t__IN"]
+    share = ctx.steps.loc[window, "domestic_output_t"] / need.where(need > 0)
+    return float(100 * share.max())
+
+
+FACTS: list[Fact] = [
+    Fact(
+        "SF-1",
+        "China's exports collapse in May 2025",
+        "May exports, % below pre-control",
+        (60.0, 85.0),
+        sf1_may_decline,
+    ),
+    Fact(
+        "SF-1",
+        "... and partly recover once licences flow",
+        "July exports, % of pre-control",
+        (40.0, math.inf),
+        sf1_july_level,
+    ),
+    Fact(
+        "SF-2",
+        "No licensed magnets reach India before week 28",
+        "t shipped to IN, weeks 0-27",
+        (0.0, 0.0),
+        sf2_licensed_deliveries_before_week_28,
+    ),
+    Fact(
+        "SF-2",
+        "First Indian approvals at the end of October",
+        "week of first IN approval",
+        (26.0, 34.0),
+        sf2_first_india_licence,
+    ),
+    Fact(
+        "SF-3",
+        "A Japanese carmaker stops a line within weeks",
+        "week of first JP line stop",
+        (5.0, 10.0),
+        sf3_first_japan_stop,
+    ),
+    Fact("SF-3", "... then restarts", "length of that stop, weeks", (1.0, 6.0), sf3_stop_length),
+    Fact(
+        "SF-4",
+        "India's receipts collapse for the half year",
+        "IN receipts Apr-Sep, % below no-controls",
+        (40.0, 70.0),
+        sf4_india_receipts_fall,
+    ),
+    Fact(
+        "SF-5",
+        "Domestic supply negligible for two years",
+        "max weekly domestic output, % of IN demand",
+        (0.0, 5.0),
+        sf5_domestic_share_two_years,
+    ),
+]
+
+
+def counterfactual_of(scenario: Scenario) -> Scenario:
+    """The same scenario with no export controls (open licensing)."""
+    raw = scenario.model_dump(mode="python", serialize_as_any=True)
+    twin = validate_scenario(apply_overrides(raw, {"licensing_policy": "open"}), scenario.name)
+    return twin
+
+
+def evaluate_seed(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Every fact's metric for one seed (history run + no-controls twin)."""
+    ctx = Context(
+        simulate(scenario, rng=seed).steps,
+        simulate(counterfactual_of(scenario), rng=seed).steps,
+        scenario,
+    )
+    return {f"{fact.id}: {fact.metric}": fact.compute(ctx) for fact in FACTS}
+
+
+def validate_history(
+    scenario: Scenario | None = None, seeds: int = DEFAULT_SEEDS, seed_root: int = 2025
+) -> pd.DataFrame:
+    """Run the history scenario over ``seeds`` seeds and score every stylised fact.
+
+    Returns:
+        One row per fact: id, fact, metric, band, median, p5, p95, share of seeds inside the
+        band, and PASS (share >= 80%) or FAIL.
+    """
+    scenario = scenario or load_scenario(HISTORY)
+    children = np.random.SeedSequence(seed_root).generate_state(seeds, dtype=np.uint32)
+    per_seed = pd.DataFrame([evaluate_seed(scenario, int(s)) for s in children])
+    rows = []
+    for fact in FACTS:
+        values = per_seed[f"{fact.id}: {fact.metric}"].to_numpy(dtype=float)
+        share = float(np.mean([fact.holds(v) for v in values]))
+        finite = values[~np.isnan(values)]
+        rows.append(
+            {
+                "id": fact.id,
+                "fact": fact.name,
+                "metric": fact.metric,
+                "band": fact.band_text,
+                "median": float(np.median(finite)) if len(finite) else math.nan,
+                "p5": float(np.percentile(finite, 5)) if len(finite) else math.nan,
+                "p95": float(np.percentile(finite, 95)) if len(finite) else math.nan,
+                "share_in_band": share,
+                "result": "PASS" if share >= PASS_SHARE else "FAIL",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,47 @@
+"""The history scenario reproduces the stylised facts of CALIBRATION.md (SF-1..SF-5).
+
+Each fact must hold in at least 80% of 20 seeds. A failing fact is a model finding: fix the
+mechanism or the calibration (and say why), never the band.
+"""
+
+import pytest
+
+from experiments.validation import DEFAULT_SEEDS, FACTS, PASS_SHARE, validate_history
+
+
+@pytest.fixture(scope="module")
+def table():
+    return validate_history(seeds=DEFAULT_SEEDS)
+
+
+def test_every_stylised_fact_is_scored(table):
+    assert len(table) == len(FACTS)
+    assert set(table["id"]) == {"SF-1", "SF-2", "SF-3", "SF-4", "SF-5"}
+
+
+@pytest.mark.parametrize("index", range(len(FACTS)), ids=[f"{f.id}: {f.metric}" for f in FACTS])
+def test_stylised_fact_holds_in_most_seeds(table, index):
+    row = table.iloc[index]
+    assert row["share_in_band"] >= PASS_SHARE, row.to_dict()
+    assert row["result"] == "PASS"
+
+
+def test_bands_are_the_calibration_bands():
+    bands = {f.metric: f.band for f in FACTS}
+    assert bands["May exports, % below pre-control"] == (60.0, 85.0)
+    assert bands["week of first IN approval"] == (26.0, 34.0)
+    assert bands["week of first JP line stop"] == (5.0, 10.0)
+    assert bands["length of that stop, weeks"] == (1.0, 6.0)
+    assert bands["IN receipts Apr-Sep, % below no-controls"] == (40.0, 70.0)
+    assert bands["max weekly domestic output, % of IN demand"] == (0.0, 5.0)
+
+
+def test_a_broken_mechanism_is_caught():
+    # Without the controls nothing collapses: the same scoring must then fail SF-1 and SF-4.
+    from simulation import load_scenario
+
+    open_history = load_scenario("history_2025", licensing_policy="open")
+    table = validate_history(open_history, seeds=3)
+    failed = set(table.loc[table["result"] == "FAIL", "metric"])
+    assert "May exports, % below pre-control" in failed
+    assert "IN receipts Apr-Sep, % below no-controls" in failed
