@@ -393,6 +393,41 @@ def validate_history_command(
         raise typer.Exit(1)
 
 
+@app.command("reproduce")
+def reproduce_command(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Canonical experiments (history, baseline, headline); default all."),
+    ] = None,
+    update: Annotated[
+        bool, typer.Option(help="Rewrite the references (maintainers, after an intended change).")
+    ] = False,
+    reference_dir: Annotated[
+        Path | None, typer.Option(help="Reference folder (default results/reference).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 2,
+) -> None:
+    """Re-run the canonical experiments and compare their KPIs with the committed references."""
+    from experiments.reproduce import REFERENCE_DIR, RTOL, reproduce
+
+    try:
+        results = reproduce(
+            names, update=update, root=reference_dir or REFERENCE_DIR, workers=workers
+        )
+    except ValueError as err:
+        fail(str(err))
+    failed = False
+    for r in results:
+        verdict = "PASS" if r.ok else "FAIL"
+        how = "bit-identical" if r.mode == "identical" else f"within rtol {RTOL:g}"
+        console.print(f"{verdict} {r.name}: {r.rows} runs, {how}", highlight=False, soft_wrap=True)
+        for line in r.differences:
+            console.print(f"    {line}", highlight=False, soft_wrap=True)
+        failed |= not r.ok
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def parameters(
     out: Annotated[Path, typer.Option(help="Where to write the table.")] = Path(
