@@ -86,7 +86,17 @@ class LicensingAuthority(Agent):
         self.approved_this_week_by_country = {}
 
     def review(self, week: int, exporters: dict[int, ChineseExporter]) -> None:
-        """Decide due applications in filing order, at most the policy's capacity this week."""
+        """Decide due applications in filing order, at most the policy's capacity this week.
+
+        Applications for destinations that no longer need a licence are withdrawn (moot).
+        """
+        moot = [a for a in self.queue if not self.policy.requires_licence(a.destination, week)]
+        for app in moot:
+            self._pending_by_buyer[app.buyer_id] -= 1
+        if moot:
+            self.queue = [
+                a for a in self.queue if self.policy.requires_licence(a.destination, week)
+            ]
         capacity = self.policy.review_capacity(week)
         due = [
             a

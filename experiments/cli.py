@@ -429,6 +429,50 @@ def reproduce_command(
 
 
 @app.command()
+def viz(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario file or library name to open on.")
+    ] = "baseline_2025",
+    host: Annotated[
+        str, typer.Option(help="Interface to serve on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
+) -> None:
+    """Serve the live browser page (Solara) on http://HOST:PORT."""
+    import subprocess
+    import sys
+
+    spec = _load(scenario)
+    try:
+        import solara  # noqa: F401
+    except ImportError:
+        fail("the browser page needs the 'viz' extra: pip install -e '.[viz]'")
+    import simulation.app as page
+
+    env = {**os.environ, "MAGSHOCK_VIZ_SCENARIO": spec.name if spec.name else scenario}
+    if Path(scenario).is_file():
+        env["MAGSHOCK_VIZ_SCENARIO_FILE"] = str(Path(scenario).resolve())
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        page.__file__,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+    ]
+    console.print(f"serving {spec.name} on http://{host}:{port} (Ctrl-C to stop)", highlight=False)
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
 def parameters(
     out: Annotated[Path, typer.Option(help="Where to write the table.")] = Path(
         "docs/PARAMETERS.md"

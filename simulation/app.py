@@ -1,0 +1,482 @@
+"""The browser page: watch the 2025 magnet shock unfold and move levers while it runs.
+
+Served by ``magshock viz`` (Solara). Each browser session builds its own
+:class:`~simulation.model.MagnetSupplyModel`; Step / Play / Pause / Reset drive it; licence
+policy, approval probability, review capacity, statutory delay, subsidy, domestic ramp speed
+and OEM stockpile target can be changed mid-run and take effect from the next week (the
+change is marked on every chart). Charts are ECharts (light, canvas) so Play stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import solara
+from pydantic import ValidationError
+
+from simulation.kpis import compute_kpis
+from simulation.model import MagnetSupplyModel
+from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+
+SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+_USER_FILE = os.environ.get("MAGSHOCK_VIZ_SCENARIO_FILE")  # a scenario outside the library
+if _USER_FILE:
+    SCENARIOS.append(_USER_FILE)
+DEFAULT_SCENARIO = _USER_FILE or os.environ.get("MAGSHOCK_VIZ_SCENARIO", "baseline_2025")
+POLICY_KINDS = ["scenario", "open", "case_by_case", "quota", "ban"]
+WEEKS_PER_FRAME = 2  # Play advances this many weeks per redraw
+FRAME_PAUSE_S = 0.02
+COUNTRY_NAMES = {"IN": "India", "JP": "Japan"}
+SOURCE_COLOURS = {"china": "#d62728", "row": "#1f77b4", "domestic": "#2ca02c"}
+
+
+@dataclass
+class Levers:
+    """What the user can change (units in the names)."""
+
+    policy: str = "scenario"
+    approval_probability: float = 0.5
+    review_capacity_per_week: int = 0  # 0 = unlimited
+    min_delay_working_days: int = 20
+    subsidy_usd_per_kg: float = 25.0
+    ramp_weeks: int = 52
+    cover_target_weeks: float = 2.5
+
+    def policy_config(self) -> dict[str, Any] | None:
+        """The licence policy these levers describe (None = the scenario's own)."""
+        if self.policy == "scenario":
+            return None
+        if self.policy in ("open", "ban"):
+            return {"kind": self.policy}
+        config: dict[str, Any] = {
+            "kind": self.policy,
+            "min_delay_working_days": self.min_delay_working_days,
+            "max_delay_working_days": max(45, self.min_delay_working_days),
+            "review_capacity_per_week": self.review_capacity_per_week or None,
+        }
+        if self.policy == "case_by_case":
+            config["approval_probability"] = self.approval_probability
+        return config
+
+
+@dataclass
+class Session:
+    """One browser session's model and the marks of lever changes (thread-safe stepping)."""
+
+    scenario: Scenario
+    seed: int
+    levers: Levers
+    model: MagnetSupplyModel = field(init=False)
+    marks: list[tuple[int, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.reset(self.scenario, self.seed, self.levers)
+
+    @property
+    def policy_kind(self) -> str:
+        """Kind of the licence policy in force this week."""
+        return self.model.authority.policy.active(max(self.model.week, 0)).kind
+
+    def reset(self, scenario: Scenario, seed: int, levers: Levers) -> None:
+        """Rebuild the model from the scenario; levers moved away from it apply from week 0."""
+        with self.lock:
+            self.scenario, self.seed = scenario, seed
+            self.model = MagnetSupplyModel(scenario=scenario, rng=seed)
+            self.marks = []
+            self.levers = levers_from_scenario(scenario)
+            self._apply(levers, mark=False)
+            self.levers = levers
+
+    def step(self, weeks: int = 1) -> None:
+        """Advance the model ``weeks`` weeks (stops at the horizon)."""
+        with self.lock:
+            for _ in range(weeks):
+                if self.model.week + 1 >= self.model.horizon_weeks:
+                    self.model.running = False
+                    break
+                self.model.step()
+
+    def change(self, levers: Levers) -> None:
+        """Apply changed levers from the next week on, marking the change."""
+        with self.lock:
+            self._apply(levers, mark=True)
+            self.levers = levers
+
+    def _apply(self, levers: Levers, mark: bool) -> None:
+        """Apply the levers that differ from the current ones (all of the scenario's at reset)."""
+        old = self.levers
+        model = self.model
+        changes = []
+        policy = levers.policy_config()
+        if policy != old.policy_config():
+            if policy is None:
+                model.set_policy(self.scenario.licensing.model_copy(deep=True))
+            else:
+                model.set_policy(policy)
+            changes.append(f"policy: {levers.policy}")
+        inc = model.spec.incentive
+        if levers.subsidy_usd_per_kg != old.subsidy_usd_per_kg:
+            inc.subsidy_usd_per_kg = levers.subsidy_usd_per_kg
+            changes.append(f"subsidy {levers.subsidy_usd_per_kg:g} USD/kg")
+        if levers.ramp_weeks != old.ramp_weeks:
+            inc.ramp_weeks = levers.ramp_weeks
+            for plant in model.domestic_producers:
+                if plant.stage in ("planned", "building"):
+                    plant.ramp_weeks = levers.ramp_weeks
+            changes.append(f"ramp {levers.ramp_weeks} weeks")
+        if levers.cover_target_weeks != old.cover_target_weeks:
+            for oem in model.oems:
+                oem.cover_target_weeks = levers.cover_target_weeks
+                oem.max_cover_weeks = max(oem.max_cover_weeks, levers.cover_target_weeks)
+            changes.append(f"stockpile {levers.cover_target_weeks:g} weeks")
+        if mark and changes:
+            self.marks.append((model.week + 1, ", ".join(changes)))
+
+    def series(self, name: str) -> list[float]:
+        """Recorded values of one model reporter, one per week so far."""
+        return list(self.model.datacollector.model_vars.get(name, []))
+
+
+def levers_from_scenario(scenario: Scenario) -> Levers:
+    """Initial lever positions read from a scenario."""
+    oems = scenario.oems
+    return Levers(
+        subsidy_usd_per_kg=scenario.incentive.subsidy_usd_per_kg,
+        ramp_weeks=scenario.incentive.ramp_weeks,
+        # the slider moves in half weeks: snap, or the page would report a change on load
+        cover_target_weeks=round(2 * sum(o.cover_target_weeks for o in oems) / len(oems)) / 2,
+    )
+
+
+def parse_seed(text: str) -> int | None:
+    """A seed typed into the page, or None if it is not a whole number >= 0."""
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+# ---------------------------------------------------------------------- charts
+
+
+def _chart(title: str, y_name: str, dates: list[str], series: list[dict], marks) -> dict:
+    """An ECharts option: a time series chart with lever-change marks."""
+    if series and marks:
+        series[0] = {
+            **series[0],
+            "markLine": {
+                "symbol": "none",
+                "label": {"formatter": "{b}", "fontSize": 9},
+                "lineStyle": {"type": "dashed", "color": "#555"},
+                "data": [
+                    {"name": text, "xAxis": dates[week]}
+                    for week, text in marks
+                    if week < len(dates)
+                ],
+            },
+        }
+    return {
+        "title": {"text": title, "textStyle": {"fontSize": 13}},
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 22, "type": "scroll"},
+        "grid": {"left": 56, "right": 16, "top": 56, "bottom": 40},
+        "xAxis": {
+            "type": "category",
+            "data": dates,
+            "name": "week (date)",
+            "nameGap": 24,
+            "nameLocation": "middle",
+        },
+        "yAxis": {"type": "value", "name": y_name},
+        "series": series,
+    }
+
+
+def _line(name: str, data: list[float], **extra: Any) -> dict:
+    return {
+        "name": name,
+        "type": "line",
+        "showSymbol": False,
+        "data": [round(v, 4) for v in data],
+        **extra,
+    }
+
+
+def chart_options(session: Session) -> dict[str, dict]:
+    """Every chart's ECharts option for the session's current records."""
+    dates = [str(d) for d in session.series("date")]
+    marks = session.marks
+    countries = sorted({o.country for o in session.scenario.oems})
+    options: dict[str, dict] = {}
+    production = []
+    for c in countries:
+        made, plan = (
+            session.series(f"vehicles_produced__{c}"),
+            session.series(f"vehicles_planned__{c}"),
+        )
+        production.append(
+            _line(
+                COUNTRY_NAMES.get(c, c),
+                [100 * m / p if p else 0 for m, p in zip(made, plan, strict=True)],
+            )
+        )
+    options["production"] = _chart(
+        "Vehicles produced, % of plan", "% of plan", dates, production, marks
+    )
+    options["licences"] = _chart(
+        "Licence desk",
+        "applications",
+        dates,
+        [
+            _line("queue", session.series("licence_queue_length")),
+            {
+                "name": "approved",
+                "type": "bar",
+                "stack": "d",
+                "data": session.series("licences_approved"),
+            },
+            {
+                "name": "denied",
+                "type": "bar",
+                "stack": "d",
+                "data": session.series("licences_denied"),
+            },
+        ],
+        marks,
+    )
+    cover = [
+        _line(o.name, session.series(f"oem_cover_weeks__{o.country}__{o.name}"))
+        for o in session.scenario.oems
+    ]
+    options["cover"] = _chart(
+        "Magnet inventory cover per OEM group", "weeks of need", dates, cover, marks
+    )
+    options["domestic"] = _chart(
+        "India's domestic magnet plants",
+        "t/week",
+        dates,
+        [
+            _line("capacity", session.series("domestic_capacity_t_per_week")),
+            _line("output", session.series("domestic_output_t")),
+        ],
+        marks,
+    )
+    options["prices"] = _chart(
+        "Price index (pre-shock Chinese price = 1)",
+        "x pre-shock price",
+        dates,
+        [
+            _line(
+                "rest of world", [v if v == v else None for v in session.series("price_index_row")]
+            ),
+            _line(
+                "domestic (after subsidy)",
+                [v if v == v else None for v in session.series("price_index_domestic")],
+            ),
+        ],
+        marks,
+    )
+    for c in countries:
+        flows = [
+            _line(
+                source,
+                session.series(f"receipts_t__{c}__{source}"),
+                stack="s",
+                areaStyle={},
+                color=SOURCE_COLOURS[source],
+            )
+            for source in ("china", "row", "domestic")
+        ]
+        name = COUNTRY_NAMES.get(c, c)
+        options[f"sources_{c}"] = _chart(
+            f"Where {name}'s magnets come from", "t/week received", dates, flows, marks
+        )
+    return options
+
+
+def kpi_cards(session: Session) -> dict[str, str]:
+    """Headline numbers so far (text)."""
+    df = session.model.datacollector.get_model_vars_dataframe()
+    if df.empty:
+        return {"week": "not started"}
+    kpis = compute_kpis(df.reset_index(drop=True))
+    cards = {"week": f"{session.model.week} ({df['date'].iloc[-1]})"}
+    for c in sorted({o.country for o in session.scenario.oems}):
+        name = COUNTRY_NAMES.get(c, c)
+        cards[f"lost production {name}"] = f"{kpis[f'lost_production_pct__{c}']:.1f} %"
+        first = kpis[f"weeks_to_first_stoppage__{c}"]
+        cards[f"first line stop {name}"] = "none" if first != first else f"week {first:.0f}"
+    cards["licences issued"] = f"{kpis['licences_issued']:.0f}"
+    cards["licence queue"] = f"{df['licence_queue_length'].iloc[-1]:.0f}"
+    return cards
+
+
+# ---------------------------------------------------------------------- the page
+
+
+@solara.component
+def Page() -> None:
+    """The whole page (one per browser session)."""
+    scenario_name = solara.use_reactive(
+        DEFAULT_SCENARIO if DEFAULT_SCENARIO in SCENARIOS else SCENARIOS[0]
+    )
+    seed_text = solara.use_reactive("42")
+    error = solara.use_reactive("")
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+
+    def make_session() -> Session:
+        scenario = load_scenario(scenario_name.value)
+        return Session(scenario, 42, levers_from_scenario(scenario))
+
+    session: Session = solara.use_memo(make_session, [])
+    levers = solara.use_reactive(session.levers)
+
+    def refresh() -> None:
+        version.value += 1
+
+    def play_loop() -> None:
+        while playing.value and session.model.running:
+            session.step(WEEKS_PER_FRAME)
+            refresh()
+            time.sleep(FRAME_PAUSE_S)
+        playing.value = False
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+
+    def on_step() -> None:
+        session.step(1)
+        refresh()
+
+    def on_reset() -> None:
+        seed = parse_seed(seed_text.value)
+        if seed is None:
+            error.value = (
+                f"Seed {seed_text.value!r} is not a whole number >= 0; the model was not reset."
+            )
+            return
+        try:
+            scenario = load_scenario(scenario_name.value)
+        except ScenarioError as err:
+            error.value = str(err)
+            return
+        playing.value = False
+        try:
+            session.reset(scenario, seed, levers.value)
+        except (ValidationError, ValueError) as err:
+            error.value = f"Lever out of range: {err}"
+            return
+        error.value = ""
+        refresh()
+
+    def set_lever(name: str, value: Any) -> None:
+        new = Levers(**{**levers.value.__dict__, name: value})
+        try:
+            session.change(new)
+        except (ValidationError, ValueError) as err:
+            error.value = f"{name} = {value!r} is out of range: {err}".splitlines()[0]
+            return
+        levers.value = new
+        error.value = ""
+        refresh()
+
+    def on_scenario(name: str) -> None:
+        scenario_name.value = name
+        scenario = load_scenario(name)
+        levers.value = levers_from_scenario(scenario)
+        on_reset()
+
+    _ = version.value  # re-render when the model advances
+    lv = levers.value
+    with solara.AppBarTitle():
+        solara.Text("magshock: rare-earth magnet export controls, 2025")
+    with solara.AppBarTitle():
+        solara.Text("magshock: rare-earth magnet export controls, 2025")
+    with solara.Sidebar():
+        solara.Text("The 2025 rare-earth magnet shock, week by week.")
+        solara.Select("Scenario", value=scenario_name.value, values=SCENARIOS, on_value=on_scenario)
+        solara.InputText("Seed", value=seed_text, continuous_update=True)
+        with solara.Row():
+            solara.Button("Step", on_click=on_step, disabled=playing.value)
+            solara.Button(
+                "Pause" if playing.value else "Play",
+                on_click=lambda: playing.set(not playing.value),
+                color="primary",
+            )
+            solara.Button("Reset", on_click=on_reset)
+        solara.HTML(tag="b", unsafe_innerHTML="Licensing (China)")
+        solara.Select(
+            "Licence policy",
+            value=lv.policy,
+            values=POLICY_KINDS,
+            on_value=lambda v: set_lever("policy", v),
+        )
+        solara.SliderFloat(
+            "Approval probability",
+            value=lv.approval_probability,
+            min=0,
+            max=1,
+            step=0.05,
+            on_value=lambda v: set_lever("approval_probability", v),
+        )
+        solara.SliderInt(
+            "Review capacity /week (0 = no limit)",
+            value=lv.review_capacity_per_week,
+            min=0,
+            max=40,
+            on_value=lambda v: set_lever("review_capacity_per_week", v),
+        )
+        solara.SliderInt(
+            "Review delay (working days)",
+            value=lv.min_delay_working_days,
+            min=0,
+            max=90,
+            on_value=lambda v: set_lever("min_delay_working_days", v),
+        )
+        solara.HTML(tag="b", unsafe_innerHTML="India's programme and OEMs")
+        solara.SliderFloat(
+            "Subsidy (USD/kg)",
+            value=lv.subsidy_usd_per_kg,
+            min=0,
+            max=100,
+            step=1,
+            on_value=lambda v: set_lever("subsidy_usd_per_kg", v),
+        )
+        solara.SliderInt(
+            "Domestic ramp-up (weeks)",
+            value=lv.ramp_weeks,
+            min=0,
+            max=156,
+            on_value=lambda v: set_lever("ramp_weeks", v),
+        )
+        solara.SliderFloat(
+            "OEM stockpile target (weeks)",
+            value=lv.cover_target_weeks,
+            min=0,
+            max=26,
+            step=0.5,
+            on_value=lambda v: set_lever("cover_target_weeks", v),
+        )
+    if error.value:
+        solara.Error(error.value)
+    cards = kpi_cards(session)
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        for label, value in cards.items():
+            with solara.Card(style={"min-width": "150px", "margin": "4px", "padding": "8px"}):
+                solara.HTML(tag="div", unsafe_innerHTML=label, style="font-size: 12px; color: #666")
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=value,
+                    classes=[f"kpi-{label.replace(' ', '-')}"],
+                    style="font-size: 20px",
+                )
+    options = chart_options(session)
+    with solara.ColumnsResponsive([12, 6, 6], large=[6, 6]):
+        for key, option in options.items():
+            solara.FigureEcharts(
+                option=option, attributes={"style": "height: 300px;", "class": f"chart-{key}"}
+            )
