@@ -164,7 +164,10 @@ class OEM(Agent):
             )
 
     def receive_free_grades(self, tonnes: float) -> None:
-        """Take this week's uncontrolled-grade magnets from China; they go straight into use."""
+        """Take this week's uncontrolled-grade magnets from China; they go straight into use.
+
+        They count in ``received_t`` (all magnets received) but not in the stock.
+        """
         self.free_received_t += tonnes
         self.received_t["china"] += tonnes
 

@@ -13,8 +13,10 @@ Weekly schedule (ODD "process overview"), one step = one week:
 2. OEMs (random order): receive shipments, build what magnets allow, reorder, adapt
    (filing licence applications through their exporter when licences are required);
 3. the licensing authority reviews due applications under the policy in force;
-4. the market clears: China ships against licences, then the other sources in price order
-   fill what is left; shipments go in transit with each source's lead time;
+4. the market clears: China ships uncontrolled grades as they are used; then every source
+   sells in order of its offer price (ties to China), Chinese exporters only against
+   licences where required and up to the OEM's China share; shipments go in transit with
+   each source's lead time;
 5. exporters sell surplus at home, the scheme pays incentives, prices update, data is collected.
 """
 
@@ -506,11 +508,17 @@ class MagnetSupplyModel(Model):
         for g, need in need_by_group.items():
             key = f"oem_cover_weeks__{g}"
             stats[key] = stats[key] / need if need > EPS else 0.0
+        free_by_country: dict[str, float] = {}
+        for o in self.oems:
+            free_by_country[o.country] = free_by_country.get(o.country, 0.0) + o.free_received_t
         for key in stats:
-            if key.startswith("demand_met_share__"):
+            if key.startswith("demand_met_share__"):  # controlled grades: received / needed
                 _, c, source = key.split("__")
                 need = stats[f"magnet_need_t__{c}"]
-                stats[key] = stats[f"receipts_t__{c}__{source}"] / need if need > EPS else 0.0
+                got = stats[f"receipts_t__{c}__{source}"]
+                if source == "china":
+                    got -= free_by_country.get(c, 0.0)
+                stats[key] = got / need if need > EPS else 0.0
         for c, n in self.authority.approved_this_week_by_country.items():
             key = f"licences_approved__{c}"
             if key in stats:

@@ -328,7 +328,11 @@ class DomesticProducerConfig(_Section):
         "operating", description="Stage at week 0."
     )
     start_week: int = Field(
-        0, ge=0, description="Week building starts, for stage 'planned' (default 0, assumption)."
+        0,
+        ge=0,
+        description="Week the stage at week 0 began or begins: building starts then for "
+        "'planned'; a 'building' or 'ramping' plant counts its build or ramp from it "
+        "(default 0, assumption).",
     )
     build_weeks: int = Field(104, ge=0, le=520, description="Construction, weeks (C-RMP-1).")
     ramp_weeks: int = Field(52, ge=0, le=520, description="Ramp to nameplate, weeks (C-RMP-1).")

@@ -1,0 +1,95 @@
+"""The page in a real Chromium: load, step, switch policy mid-run, second tab, nothing external."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.browser_support import (
+    BENIGN_CONSOLE,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    current_week,
+    kpi,
+    serve_viz,
+    wait_ready,
+)
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    if os.environ.get("MAGSHOCK_REQUIRE_BROWSER"):
+        raise RuntimeError(f"Chromium not found at {CHROMIUM} (CI installs Debian's chromium)")
+    pytest.skip("Chromium is not installed", allow_module_level=True)
+
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def step(page, times: int) -> None:
+    for _ in range(times):
+        before = current_week(page)
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function(
+            f"(document.querySelector('.kpi-week')?.innerText || '').startsWith('{before + 1} ')"
+        )
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_label(label).click(force=True)
+    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+
+
+def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
+    requests, failures, console = [], [], []
+    with serve_viz() as url, playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.on("request", lambda r: requests.append(r.url))
+        context.on("requestfailed", lambda r: failures.append(f"{r.url} {r.failure}"))
+
+        page = context.new_page()
+        page.on("console", lambda m: console.append((m.type, m.text)))
+        page.goto(url)
+        wait_ready(page)
+        assert kpi(page, "week") == "not started"
+
+        step(page, 10)
+        assert kpi(page, "week") == "9 (2025-06-09)"
+        queue_before = int(kpi(page, "licence queue"))
+        assert queue_before > 0  # Indian applications wait on hold in the 2025 timeline
+        page.screenshot(path=str(tmp_path / "week10.png"), full_page=True)
+
+        choose(page, "Licence policy", "ban")
+        step(page, 2)
+        queue_after = int(kpi(page, "licence queue"))
+        assert queue_after != queue_before  # the held applications are now decided (denied)
+        assert kpi(page, "licences issued") == kpi(page, "licences issued")  # stable text
+        page.screenshot(path=str(tmp_path / "after_ban.png"), full_page=True)
+
+        second = context.new_page()
+        second.on("console", lambda m: console.append((m.type, m.text)))
+        second.goto(url)
+        wait_ready(second)
+        assert kpi(second, "week") == "not started"  # its own model, at week 0
+        step(second, 1)
+        assert kpi(second, "week").startswith("0 ")
+        assert current_week(page) == 11  # the first tab is untouched
+        second.screenshot(path=str(tmp_path / "second_tab.png"), full_page=True)
+        browser.close()
+
+    external = [
+        u for u in requests if urlparse(u).hostname not in LOOPBACK and not u.startswith("data:")
+    ]
+    assert external == [], external
+    assert failures == [], failures
+    errors = [
+        text
+        for kind, text in console
+        if kind == "error" and not any(p.search(text) for p in BENIGN_CONSOLE)
+    ]
+    assert errors == [], errors[:3]
+    assert all(
+        (tmp_path / name).stat().st_size > 10_000 for name in ("week10.png", "after_ban.png")
+    )
