@@ -223,3 +223,8 @@ def test_more_bad_inputs_exit_2_without_traceback(tmp_path):
     assert res.exit_code == 2 and "finite" in res.output
     res = runner.invoke(app, ["validate", ""])
     assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_viz_refuses_a_bad_scenario_before_serving():
+    res = runner.invoke(app, ["viz", "no_such_scenario"])
+    assert res.exit_code == 2 and "scenario file not found" in res.output
