@@ -191,7 +191,13 @@ def _chart(title: str, y_name: str, dates: list[str], series: list[dict], marks)
             "nameGap": 24,
             "nameLocation": "middle",
         },
-        "yAxis": {"type": "value", "name": y_name},
+        "yAxis": {
+            "type": "value",
+            "name": y_name,
+            "nameLocation": "middle",
+            "nameRotate": 90,
+            "nameGap": 40,
+        },
         "series": series,
     }
 
@@ -392,10 +398,7 @@ def Page() -> None:
 
     _ = version.value  # re-render when the model advances
     lv = levers.value
-    with solara.AppBarTitle():
-        solara.Text("magshock: rare-earth magnet export controls, 2025")
-    with solara.AppBarTitle():
-        solara.Text("magshock: rare-earth magnet export controls, 2025")
+    solara.Title("magshock: rare-earth magnet export controls")
     with solara.Sidebar():
         solara.Text("The 2025 rare-earth magnet shock, week by week.")
         solara.Select("Scenario", value=scenario_name.value, values=SCENARIOS, on_value=on_scenario)
