@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from experiments.results import OutputExistsError, write_run
+from experiments.atomic import OutputExistsError
+from experiments.results import write_run
 from simulation.run import simulate
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 

@@ -20,12 +20,8 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +33,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from scipy import stats
+
+from experiments.atomic import atomic_directory
 
 FIXED_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error", "wall_time_s")
 HEADLINE_KPIS = (
@@ -759,25 +757,6 @@ def _index_html(
 # ---------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _replacing_dir(target: Path) -> Iterator[Path]:
-    """Yield a fresh sibling folder; on success it replaces ``target`` (removed on failure)."""
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(target)
-
-
 def write_report(run_dir: Path) -> Path:
     """Write ``run_dir/report/`` for a finished sweep folder, replacing any older report.
 
@@ -803,7 +782,7 @@ def write_report(run_dir: Path) -> Path:
     tables = _summary_tables(summary, runs, sweep.factors)
 
     target = sweep.run_dir / REPORT_DIRNAME
-    with _replacing_dir(target) as tmp:
+    with atomic_directory(target, overwrite=True) as tmp:
         summary.to_csv(tmp / "summary.csv", index=False)
         cells.to_csv(tmp / "cells.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(sweep.name, n_ok, n_failed, tables))

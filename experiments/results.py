@@ -4,60 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from experiments.atomic import atomic_directory
 from simulation.run import RunResult
 from simulation.scenario import Scenario
 
 PACKAGES = ("magshock", "mesa", "numpy", "pandas", "pyarrow", "pydantic")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class OutputExistsError(FileExistsError):
-    """The output folder already exists and overwriting was not asked for."""
-
-
-@contextmanager
-def atomic_directory(target: Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success rename it to ``target`` in one step.
-
-    On any exception the temporary folder is deleted and ``target`` is left untouched, so a
-    crash never leaves half a result.
-
-    Raises:
-        OutputExistsError: if ``target`` exists (and is not empty) and ``overwrite`` is False.
-    """
-    target = Path(target)
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise OutputExistsError(
-            f"{target}: output folder exists and is not empty (use --overwrite)"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(target)
 
 
 def git_commit() -> str | None:

@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.atomic import write_bytes_atomic
 from experiments.design import Design
 from experiments.results import git_commit, package_versions
 from simulation.run import simulate
@@ -247,7 +248,7 @@ class SweepFolder:
             "quick": quick,
             "started": datetime.now(UTC).isoformat(),
         }
-        _write_atomic(self.state_file, json.dumps(state, indent=2).encode())
+        write_bytes_atomic(self.state_file, json.dumps(state, indent=2).encode())
         _write_table_atomic(self.path / "design.parquet", pd.DataFrame(design.table()))
 
     def check_resumable(self, design: Design, quick: bool) -> None:
@@ -305,22 +306,14 @@ class SweepFolder:
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest and drop the parts (the final tables now hold everything)."""
-        _write_atomic(
+        write_bytes_atomic(
             self.path / "manifest.json", json.dumps(manifest, indent=2, default=str).encode()
         )
         shutil.rmtree(self.parts, ignore_errors=True)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _write_table_atomic(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, frame.to_parquet(index=False))
 
 
 def _concat_parquet_streaming(files: list[Path], target: Path) -> None:
