@@ -264,35 +264,23 @@ def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: boo
     return base / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-@app.command()
-def sweep(
-    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
-    workers: Annotated[
-        int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
-    ] = max(1, min(os.cpu_count() or 1, 8)),
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."
-        ),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option(help="Continue an unfinished sweep; finished runs are kept.")
-    ] = False,
-    name: Annotated[
-        str | None, typer.Option(help="Sweep folder name under results/<experiment>/.")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Sweep folder (overrides --name).")] = None,
-    quick: Annotated[bool, typer.Option(help="At most 3 replications per design point.")] = False,
-    report: Annotated[bool, typer.Option(help="Write the report when the sweep completes.")] = True,
-) -> None:
-    """Run an experiment (factors x replications) and consolidate runs.parquet / steps.parquet."""
+def _execute_sweep(
+    experiment: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    name: str | None,
+    out: Path | None,
+    quick: bool,
+    sampling: str | None = None,
+) -> Path:
+    """Load, run (or resume) and consolidate a sweep; return its folder (exit 2/130 on errors)."""
     from experiments.design import ExperimentError, load_experiment
     from experiments.runner import SweepError, SweepFolder, SweepInterrupted
     from experiments.runner import sweep as run_sweep
 
     try:
-        design = load_experiment(experiment, quick=quick)
+        design = load_experiment(experiment, quick=quick, sampling=sampling)
     except ExperimentError as err:
         fail(str(err))
     folder = _sweep_folder(design.experiment.name, out, name, resume)
@@ -337,8 +325,124 @@ def sweep(
         highlight=False,
         soft_wrap=True,
     )
+    return folder
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
+    workers: Annotated[
+        int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
+    ] = max(1, min(os.cpu_count() or 1, 8)),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an unfinished sweep; finished runs are kept.")
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option(help="Sweep folder name under results/<experiment>/.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Sweep folder (overrides --name).")] = None,
+    quick: Annotated[bool, typer.Option(help="At most 3 replications per design point.")] = False,
+    report: Annotated[bool, typer.Option(help="Write the report when the sweep completes.")] = True,
+) -> None:
+    """Run an experiment (factors x replications) and consolidate runs.parquet / steps.parquet."""
+    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick)
     if report:
         _write_report(folder)
+
+
+analyse_app = typer.Typer(
+    help="Which levers matter: Sobol and Morris sensitivity, PRIM scenario discovery.",
+    no_args_is_help=True,
+)
+app.add_typer(analyse_app, name="analyse")
+
+
+def _sensitivity(
+    method: str,
+    experiment: Path,
+    workers: int,
+    scheduler: str | None,
+    resume: bool,
+    name: str | None,
+    out: Path | None,
+    quick: bool,
+    kpi: list[str] | None,
+) -> None:
+    from experiments.analysis import AnalysisError, analyse_sensitivity
+
+    sampling = "saltelli" if method == "sobol" else "morris"
+    if name is None and out is None and not resume:
+        name = f"{method}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, sampling)
+    try:
+        target = analyse_sensitivity(folder, method, kpi or None)
+    except AnalysisError as err:
+        fail(str(err))
+    console.print((target / f"{method}.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(f"-> {target}", highlight=False, soft_wrap=True)
+
+
+_KPI_OPTION = typer.Option(
+    "--kpi", help="KPI to analyse (repeatable; default: lost production IN and JP, domestic share)."
+)
+
+
+@analyse_app.command("sobol")
+def analyse_sobol(
+    experiment: Annotated[Path, typer.Argument(help="Experiment with sampling = 'saltelli'.")],
+    workers: Annotated[int, typer.Option(min=1, max=512)] = max(1, min(os.cpu_count() or 1, 8)),
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address or 'local'.")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an unfinished sweep.")] = False,
+    name: Annotated[str | None, typer.Option(help="Sweep folder name.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
+    quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
+    kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
+) -> None:
+    """Global sensitivity: Sobol first-order and total indices with 95% CIs."""
+    _sensitivity("sobol", experiment, workers, scheduler, resume, name, out, quick, kpi)
+
+
+@analyse_app.command("morris")
+def analyse_morris(
+    experiment: Annotated[Path, typer.Argument(help="Experiment with sampling = 'morris'.")],
+    workers: Annotated[int, typer.Option(min=1, max=512)] = max(1, min(os.cpu_count() or 1, 8)),
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address or 'local'.")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an unfinished sweep.")] = False,
+    name: Annotated[str | None, typer.Option(help="Sweep folder name.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
+    quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
+    kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
+) -> None:
+    """Cheap screening of many factors: Morris mu* (with 95% CI) and sigma."""
+    _sensitivity("morris", experiment, workers, scheduler, resume, name, out, quick, kpi)
+
+
+@analyse_app.command("discover")
+def analyse_discover(
+    folder: Annotated[Path, typer.Argument(help="A finished sweep folder.")],
+    kpi: Annotated[str, typer.Option(help="KPI column or alias, e.g. lost_production_india.")],
+    above: Annotated[float | None, typer.Option(help="Runs where the KPI is above this.")] = None,
+    below: Annotated[float | None, typer.Option(help="Runs where the KPI is below this.")] = None,
+) -> None:
+    """Scenario discovery (PRIM): where in factor space does the KPI pass the threshold?"""
+    from experiments.analysis import AnalysisError, discover
+
+    try:
+        target = discover(folder, kpi, above=above, below=below)
+    except AnalysisError as err:
+        fail(str(err))
+    console.print((target / "boxes.md").read_text(), highlight=False, soft_wrap=True)
+    console.print(f"-> {target}", highlight=False, soft_wrap=True)
 
 
 def _write_report(folder: Path) -> None:

@@ -69,6 +69,9 @@ class Factor(BaseModel):
     values: list[Any] | None = Field(None, min_length=1, description="Values of the parameter.")
     range: tuple[float, float] | None = Field(None, description="[low, high] to sample from.")
     integer: bool = Field(False, description="Round sampled values to integers.")
+    role: Literal["uncertainty", "lever"] = Field(
+        "uncertainty", description="EMA workbench role: something we do not control, or a lever."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Factor:
@@ -118,10 +121,25 @@ class Experiment(BaseModel):
     common_random_numbers: bool = Field(
         True, description="Same seeds for replication r at every design point."
     )
-    sampling: Literal["grid", "lhs", "sobol"] = Field(
-        "grid", description="How ranged factors are sampled (grid needs none)."
+    sampling: Literal["grid", "lhs", "sobol", "saltelli", "morris"] = Field(
+        "grid",
+        description="How ranged factors are sampled: grid needs none; lhs or sobol fill the "
+        "space; saltelli (Sobol indices) and morris (elementary effects) are SALib designs for "
+        "`magshock analyse`.",
     )
-    samples: int = Field(16, ge=1, le=1_000_000, description="Sampled points (lhs/sobol).")
+    samples: int = Field(
+        16,
+        ge=1,
+        le=1_000_000,
+        description="lhs/sobol: points; saltelli: base sample N (N*(D+2) points).",
+    )
+    morris_levels: int = Field(4, ge=2, le=100, description="Grid levels of the Morris design.")
+    morris_trajectories: int = Field(
+        20, ge=2, le=100_000, description="Morris trajectories (r*(D+1) points)."
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Flat scenario overrides applied to every run."
+    )
     weeks: int | None = Field(None, ge=1, le=1040, description="Override the scenario horizon.")
     outputs: Outputs = Field(default_factory=Outputs)
     report: ReportSpec = Field(default_factory=ReportSpec)
@@ -130,6 +148,15 @@ class Experiment(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
         sampled = [n for n, f in self.factors.items() if f.is_sampled]
+        if self.sampling in ("saltelli", "morris"):
+            discrete = [n for n, f in self.factors.items() if not f.is_sampled]
+            if discrete or not sampled:
+                raise ValueError(
+                    f"sampling = {self.sampling!r} needs every factor to be a range "
+                    f"(not: {', '.join(discrete) or 'no factors given'})"
+                )
+            if self.samples < 2:
+                raise ValueError(f"samples = {self.samples} is too few for {self.sampling}")
         if sampled and self.sampling == "grid":
             raise ValueError(
                 f"factor(s) {', '.join(sampled)} give a range: set sampling = 'lhs' or 'sobol'"
@@ -211,18 +238,45 @@ def run_seed(seed_root: int, point: int, replication: int, common: bool) -> int:
     return int(state[0] >> np.uint64(1))
 
 
+def salib_problem(experiment: Experiment) -> dict[str, Any]:
+    """The SALib problem (names and bounds) of the experiment's ranged factors."""
+    names = [n for n, f in experiment.factors.items() if f.is_sampled]
+    return {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [list(experiment.factors[n].range) for n in names],
+    }
+
+
 def _sample(experiment: Experiment, names: list[str]) -> np.ndarray:
-    """Unit-cube sample for the ranged factors (rows = points)."""
+    """Values of the ranged factors, one row per point (a single empty row without ranges)."""
     if not names:
         return np.zeros((1, 0))
     d, n = len(names), experiment.samples
+    bounds = np.array([experiment.factors[name].range for name in names], dtype=float)
+    if experiment.sampling in ("saltelli", "morris"):
+        try:
+            from SALib.sample import morris, sobol
+        except ImportError:
+            raise ExperimentError(
+                "SALib designs need the 'analysis' extra: pip install -e '.[analysis]'"
+            ) from None
+        problem = salib_problem(experiment)
+        if experiment.sampling == "saltelli":
+            return sobol.sample(problem, n, calc_second_order=False, seed=experiment.seed_root)
+        return morris.sample(
+            problem,
+            experiment.morris_trajectories,
+            num_levels=experiment.morris_levels,
+            seed=experiment.seed_root,
+        )
     if experiment.sampling == "lhs":
         unit = qmc.LatinHypercube(d=d, seed=experiment.seed_root).random(n)
     else:
-        sobol = qmc.Sobol(d=d, scramble=True, seed=experiment.seed_root)
+        sobol_engine = qmc.Sobol(d=d, scramble=True, seed=experiment.seed_root)
         m = int(math.log2(n))
-        unit = sobol.random_base2(m) if 2**m == n else sobol.random(n)
-    return unit
+        unit = sobol_engine.random_base2(m) if 2**m == n else sobol_engine.random(n)
+    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
 
 
 def expand(experiment: Experiment) -> list[DesignPoint]:
@@ -239,20 +293,18 @@ def expand(experiment: Experiment) -> list[DesignPoint]:
             discrete.append([(v, {name: v}) for v in factor.values])
         else:
             sampled_names.append(name)
-    unit = _sample(experiment, sampled_names)
+    sample = _sample(experiment, sampled_names)
     points = []
     for combo in itertools.product(*discrete):
-        for row in unit:
+        for row in sample:
             values: dict[str, Any] = {}
             overrides: dict[str, Any] = {}
             for name, (label, over) in zip(discrete_names, combo, strict=True):
                 values[name] = label
                 overrides.update(over)
-            for name, u in zip(sampled_names, row, strict=True):
+            for name, raw in zip(sampled_names, row, strict=True):
                 factor = experiment.factors[name]
-                low, high = factor.range
-                value = low + float(u) * (high - low)
-                value = round(value) if factor.integer else value
+                value = round(float(raw)) if factor.integer else float(raw)
                 values[name] = value
                 overrides[name] = value
             points.append(DesignPoint(len(points), values, overrides))
@@ -272,12 +324,32 @@ def _format(err: ValidationError, label: str) -> str:
     return f"{label}: {key + ': ' if key else ''}{message}"
 
 
-def load_experiment(path: str | Path, quick: bool = False) -> Design:
+def quick_version(experiment: Experiment) -> Experiment:
+    """The reduced design of ``--quick``: <= 3 replications, <= 8 samples, <= 4 Morris paths."""
+    return experiment.model_copy(
+        update={
+            "replications": min(3, experiment.replications),
+            "samples": min(8, experiment.samples),
+            "morris_trajectories": min(4, experiment.morris_trajectories),
+        }
+    )
+
+
+def with_sampling(experiment: Experiment, sampling: str | None) -> Experiment:
+    """The experiment with another sampling design (e.g. Morris for a Saltelli file)."""
+    if sampling is None or sampling == experiment.sampling:
+        return experiment
+    return Experiment.model_validate({**experiment.model_dump(), "sampling": sampling})
+
+
+def load_experiment(path: str | Path, quick: bool = False, sampling: str | None = None) -> Design:
     """Read, validate and expand an experiment file into a :class:`Design`.
 
     Args:
         path: the experiment TOML file.
-        quick: cap replications at 3 (for a fast look or CI).
+        quick: use the reduced design of :func:`quick_version` (a fast look, CI).
+        sampling: run another sampling design than the file's (``magshock analyse morris``
+            on a Saltelli file).
 
     Raises:
         ExperimentError: one line naming the file, the key and the problem; a factor value
@@ -294,11 +366,11 @@ def load_experiment(path: str | Path, quick: bool = False) -> Design:
     except tomllib.TOMLDecodeError as err:
         raise ExperimentError(f"{path}: not valid TOML: {err}") from None
     try:
-        experiment = Experiment.model_validate(raw)
+        experiment = with_sampling(Experiment.model_validate(raw), sampling)
     except ValidationError as err:
         raise ExperimentError(_format(err, str(path))) from None
     if quick:
-        experiment = experiment.model_copy(update={"replications": min(3, experiment.replications)})
+        experiment = quick_version(experiment)
     try:
         scenario_path = resolve_scenario_path(experiment.scenario, relative_to=path.parent)
     except ScenarioError:
@@ -311,7 +383,7 @@ def load_experiment(path: str | Path, quick: bool = False) -> Design:
     points = expand(experiment)
     scenarios = []
     for point in points:
-        overrides = dict(point.overrides)
+        overrides = {**experiment.overrides, **point.overrides}
         if experiment.weeks is not None:
             overrides.setdefault("weeks", experiment.weeks)
         where = ", ".join(f"{k}={v!r}" for k, v in point.values.items())

@@ -246,6 +246,7 @@ class SweepFolder:
             "experiment_sha256": design.sha256,
             "experiment_text": design.text,
             "quick": quick,
+            "sampling": design.experiment.sampling,
             "started": datetime.now(UTC).isoformat(),
         }
         write_bytes_atomic(self.state_file, json.dumps(state, indent=2).encode())
@@ -256,7 +257,14 @@ class SweepFolder:
         if not self.state_file.exists():
             raise SweepError(f"{self.path}: no sweep to resume here")
         state = json.loads(self.state_file.read_text())
-        if state["experiment_sha256"] != design.sha256 or state.get("quick") != quick:
+        same_design = (
+            state.get("sampling", design.experiment.sampling) == design.experiment.sampling
+        )
+        if (
+            state["experiment_sha256"] != design.sha256
+            or state.get("quick") != quick
+            or not same_design
+        ):
             raise SweepError(
                 f"{self.path}: the experiment file (or --quick) changed since this sweep started; "
                 "start a new sweep instead of resuming"
@@ -441,6 +449,7 @@ def build_sweep_manifest(
         "experiment_sha256": design.sha256,
         "experiment_text": design.text,
         "quick": quick,
+        "sampling": exp.sampling,
         "scenario_files": [
             {"path": p, "sha256": _sha(t), "text": t} for p, t in design.base_sources
         ],
