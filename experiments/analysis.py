@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +250,7 @@ def _plain_box(limits: pd.DataFrame, full: pd.DataFrame) -> list[str]:
             if set(low) != set(full_low):
                 words.append(f"{name} in {{{', '.join(sorted(map(str, low)))}}}")
             continue
-        slack = 0.02 * (full_high - full_low)  # edges within 2% of the range are not limits
+        slack = 0.05 * (full_high - full_low)  # one PRIM peel (5%) or less is not a limit
         parts = []
         if low > full_low + slack:
             parts.append(f"{name} > {low:.3g}")
@@ -270,7 +271,9 @@ def discover(
     """
     if (above is None) == (below is None):
         raise AnalysisError("give exactly one of --above or --below")
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():  # the workbench warns about optional ipyparallel
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
 
     runs, manifest, _ = load_sweep(folder)
     column = resolve_kpi(kpi, runs)
