@@ -26,6 +26,7 @@ class LicensingAuthority(Agent):
     def __init__(self, model, policy: LicencePolicy) -> None:
         super().__init__(model)
         self.policy = policy
+        self._cached: tuple[int, LicencePolicy, LicencePolicy] | None = None
         self.queue: list[Application] = []
         self._pending_by_buyer: dict[int, int] = {}
         self._next_id = 0
@@ -41,10 +42,18 @@ class LicensingAuthority(Agent):
     def set_policy(self, policy: LicencePolicy) -> None:
         """Switch policy from the next review on (pending applications stay queued)."""
         self.policy = policy
+        self._cached = None
+
+    def in_force(self, week: int) -> LicencePolicy:
+        """The policy in force in ``week`` (a timeline's phase), looked up once per week."""
+        cached = self._cached
+        if cached is None or cached[0] != week or cached[1] is not self.policy:
+            cached = self._cached = (week, self.policy, self.policy.active(week))
+        return cached[2]
 
     def requires_licence(self, destination: str, week: int) -> bool:
         """Whether exports to ``destination`` need a licence in ``week``."""
-        return self.policy.requires_licence(destination, week)
+        return self.in_force(week).requires_licence(destination, week)
 
     def has_pending(self, buyer_id: int) -> bool:
         """Whether ``buyer_id`` has an application waiting."""
@@ -70,7 +79,9 @@ class LicensingAuthority(Agent):
             filed_week=week,
         )
         self._next_id += 1
-        app.earliest_decision_week = week + self.policy.draw_delay_weeks(app, week, self.model.rng)
+        app.earliest_decision_week = week + self.in_force(week).draw_delay_weeks(
+            app, week, self.model.rng
+        )
         self.queue.append(app)
         self._pending_by_buyer[buyer_id] = self._pending_by_buyer.get(buyer_id, 0) + 1
         self.filed += 1
@@ -90,26 +101,23 @@ class LicensingAuthority(Agent):
 
         Applications for destinations that no longer need a licence are withdrawn (moot).
         """
-        moot = [a for a in self.queue if not self.policy.requires_licence(a.destination, week)]
+        policy = self.in_force(week)
+        moot = [a for a in self.queue if not policy.requires_licence(a.destination, week)]
         for app in moot:
             self._pending_by_buyer[app.buyer_id] -= 1
         if moot:
-            self.queue = [
-                a for a in self.queue if self.policy.requires_licence(a.destination, week)
-            ]
-        capacity = self.policy.review_capacity(week)
+            self.queue = [a for a in self.queue if policy.requires_licence(a.destination, week)]
+        capacity = policy.review_capacity(week)
         due = [
-            a
-            for a in self.queue
-            if a.earliest_decision_week <= week and not self.policy.holds(a, week)
+            a for a in self.queue if a.earliest_decision_week <= week and not policy.holds(a, week)
         ]
         batch = due if capacity is None else due[:capacity]
         if not batch:
             return
-        self.policy.begin_review(batch, week)
+        policy.begin_review(batch, week)
         decided = set()
         for app in batch:
-            decision = self.policy.decide(app, week, self.model.rng)
+            decision = policy.decide(app, week, self.model.rng)
             decided.add(app.id)
             self._pending_by_buyer[app.buyer_id] -= 1
             self.waits_weeks.append(week - app.filed_week)

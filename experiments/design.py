@@ -40,7 +40,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from scipy.stats import qmc
 
 from simulation.scenario import (
     Scenario,
@@ -270,6 +269,8 @@ def _sample(experiment: Experiment, names: list[str]) -> np.ndarray:
             num_levels=experiment.morris_levels,
             seed=experiment.seed_root,
         )
+    from scipy.stats import qmc  # imported here: spawned sweep workers never need it
+
     if experiment.sampling == "lhs":
         unit = qmc.LatinHypercube(d=d, seed=experiment.seed_root).random(n)
     else:

@@ -70,8 +70,23 @@ class RunOutput:
     error: str | None
     wall_time_s: float
     kpis: dict[str, float]
-    steps: pd.DataFrame | None
-    agents: pd.DataFrame | None
+    steps: bytes | None  # Parquet, made in the worker so the parent only writes bytes
+    agents: bytes | None
+
+
+def parquet_bytes(frame: pd.DataFrame, run_id: int) -> bytes:
+    """A run's table as Parquet bytes with a leading ``run_id`` column and no pandas metadata."""
+    frame = frame.copy()
+    frame.insert(0, "run_id", run_id)
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def warm_up() -> bool:
+    """Import the model in a fresh worker (so the first real chunk does not pay for it)."""
+    return simulate is not None
 
 
 def execute_chunk(tasks: list[RunTask]) -> list[RunOutput]:
@@ -88,8 +103,8 @@ def execute_chunk(tasks: list[RunTask]) -> list[RunOutput]:
                     None,
                     time.perf_counter() - start,
                     result.kpis,
-                    result.steps if task.keep_steps else None,
-                    result.agents,
+                    parquet_bytes(result.steps, task.run_id) if task.keep_steps else None,
+                    parquet_bytes(result.agents, task.run_id) if task.keep_agents else None,
                 )
             )
         except Exception as err:
@@ -272,10 +287,10 @@ class SweepFolder:
 
     def finished_ids(self) -> set[int]:
         """Run ids with a complete part on disk (parts are written atomically)."""
-        return {int(p.stem.split("-")[1]) for p in (self.parts / "runs").glob("run-*.parquet")}
+        return {int(p.stem.split("-")[1]) for p in (self.parts / "runs").glob("run-*.json")}
 
     def save(self, output: RunOutput, design: Design) -> None:
-        """Write one finished run: its KPI row, and its steps/agents if kept."""
+        """Write one finished run: its steps/agents if kept, then its KPI row (marks it done)."""
         spec = design.runs[output.run_id]
         row = {
             "run_id": spec.run_id,
@@ -289,21 +304,17 @@ class SweepFolder:
             **design.points[spec.point].values,
             **output.kpis,
         }
-        name = f"run-{output.run_id:08d}.parquet"
+        name = f"run-{output.run_id:08d}"
         if output.steps is not None:
-            steps = output.steps.copy()
-            steps.insert(0, "run_id", output.run_id)
-            _write_table_atomic(self.parts / "steps" / name, steps)
+            write_bytes_atomic(self.parts / "steps" / f"{name}.parquet", output.steps)
         if output.agents is not None:
-            agents = output.agents.copy()
-            agents.insert(0, "run_id", output.run_id)
-            _write_table_atomic(self.parts / "agents" / name, agents)
-        _write_table_atomic(self.parts / "runs" / name, pd.DataFrame([row]))  # last: marks done
+            write_bytes_atomic(self.parts / "agents" / f"{name}.parquet", output.agents)
+        write_bytes_atomic(self.parts / "runs" / f"{name}.json", json.dumps(row).encode())
 
     def consolidate(self) -> pd.DataFrame:
         """Merge the parts into runs.parquet / steps.parquet / agents.parquet (streaming)."""
-        run_files = sorted((self.parts / "runs").glob("run-*.parquet"))
-        runs = pd.concat([pd.read_parquet(p) for p in run_files], ignore_index=True)
+        run_files = sorted((self.parts / "runs").glob("run-*.json"))
+        runs = pd.DataFrame([json.loads(p.read_text()) for p in run_files])
         runs = runs.sort_values("run_id", kind="stable").reset_index(drop=True)
         _write_table_atomic(self.path / "runs.parquet", runs)
         for kind in ("steps", "agents"):
@@ -324,22 +335,38 @@ def _write_table_atomic(path: Path, frame: pd.DataFrame) -> None:
     write_bytes_atomic(path, frame.to_parquet(index=False))
 
 
+RUNS_PER_ROW_GROUP = 64  # one row group per run would keep 1,000s of footers in memory
+
+
 def _concat_parquet_streaming(files: list[Path], target: Path) -> None:
-    """Append many Parquet files into one, one file in memory at a time."""
-    schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
-    schema = schema.remove_metadata()
+    """Append many Parquet files into one, ``RUNS_PER_ROW_GROUP`` files in memory at a time."""
+    schema = pq.read_schema(files[0])
+    for file in files[1:]:
+        other = pq.read_schema(file)
+        if not other.equals(schema):
+            schema = pa.unify_schemas([schema, other], promote_options="permissive")
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     with pq.ParquetWriter(tmp, schema) as writer:
-        for file in files:
-            table = pq.read_table(file)
-            columns = [
-                table.column(name).cast(schema.field(name).type)
-                if name in table.column_names
-                else pa.nulls(table.num_rows, schema.field(name).type)
-                for name in schema.names
+        for start in range(0, len(files), RUNS_PER_ROW_GROUP):
+            tables = [
+                _aligned(pq.read_table(f), schema)
+                for f in files[start : start + RUNS_PER_ROW_GROUP]
             ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            writer.write_table(pa.concat_tables(tables), row_group_size=1 << 30)
     os.replace(tmp, target)
+
+
+def _aligned(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with the schema's columns, in order, cast; missing ones as nulls."""
+    if table.schema.equals(schema):
+        return table
+    columns = [
+        table.column(name).cast(schema.field(name).type)
+        if name in table.column_names
+        else pa.nulls(table.num_rows, schema.field(name).type)
+        for name in schema.names
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 # ---------------------------------------------------------------------- the whole sweep
@@ -411,13 +438,16 @@ def sweep(
     start = time.perf_counter()
     with terminate_as_interrupt():
         if tasks:
-            # The first run goes here: it measures a run's cost to size the chunks.
-            first, rest = tasks[0], tasks[1:]
-            (output,) = execute_chunk([first])
-            on_output(output)
-            if rest:
-                size = choose_chunk_size(output.wall_time_s, len(rest), workers)
-                with open_executor(workers, scheduler) as executor:
+            with open_executor(workers if len(tasks) > 1 else 1, scheduler) as executor:
+                if executor is not None:  # workers start while the first run goes here
+                    for _ in range(max(1, workers)):
+                        executor.submit(warm_up)
+                # The first run goes here: it measures a run's cost to size the chunks.
+                first, rest = tasks[0], tasks[1:]
+                (output,) = execute_chunk([first])
+                on_output(output)
+                if rest:
+                    size = choose_chunk_size(output.wall_time_s, len(rest), workers)
                     run_many(
                         rest,
                         executor,

@@ -115,6 +115,7 @@ class MagnetSupplyModel(Model):
         self.redesign_spent_usd = 0.0
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
+        self._customers: dict[int, list[OEM]] = {}
         self._build_agents()
         self.flows = dict.fromkeys(
             (
@@ -341,11 +342,7 @@ class MagnetSupplyModel(Model):
         contracted buyers first. Ties go to China (exporters are listed first).
         """
         for exporter in self.exporters:
-            free = {
-                o: o.free_need_t
-                for o in self.oems
-                if o.exporter is exporter and o.free_need_t > EPS
-            }
+            free = {o: o.free_need_t for o in self.customers(exporter) if o.free_need_t > EPS}
             for oem, tonnes in exporter.ship_free_grades(free).items():
                 oem.receive_free_grades(tonnes)
         suppliers = sorted(
@@ -354,8 +351,8 @@ class MagnetSupplyModel(Model):
         )
         for supplier in suppliers:
             requests = {}
-            for oem in self.oems:
-                if oem.unfilled_t > EPS and supplier.serves(oem):
+            for oem in self.customers(supplier):
+                if oem.unfilled_t > EPS:
                     wanted = supplier.requested_t(oem)
                     if wanted > EPS:
                         requests[oem] = wanted
@@ -373,6 +370,15 @@ class MagnetSupplyModel(Model):
                     )
             if isinstance(supplier, DomesticProducer):
                 self._pay_incentive(supplier)
+
+    def customers(self, supplier) -> list[OEM]:
+        """The OEMs a supplier can serve (computed once: OEMs never change suppliers)."""
+        pool = self._customers.get(supplier.unique_id)
+        if pool is None:
+            pool = self._customers[supplier.unique_id] = [
+                o for o in self.oems if supplier.serves(o)
+            ]
+        return pool
 
     def _pay_incentive(self, producer: DomesticProducer) -> None:
         rate = self.incentive_usd_per_kg(producer)

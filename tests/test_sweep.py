@@ -188,7 +188,7 @@ def _run_until_parts(cmd: list[str], folder: Path, at_least: int) -> subprocess.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         parts = folder / "parts" / "runs"
-        if parts.exists() and len(list(parts.glob("run-*.parquet"))) >= at_least:
+        if parts.exists() and len(list(parts.glob("run-*.json"))) >= at_least:
             return proc
         if proc.poll() is not None:
             pytest.fail(f"sweep ended before it could be interrupted: {proc.stderr.read()}")
@@ -215,7 +215,7 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     proc.wait()
     killed_at = time.time()
     finished = {
-        int(p.stem.split("-")[1]) for p in (folder / "parts" / "runs").glob("run-*.parquet")
+        int(p.stem.split("-")[1]) for p in (folder / "parts" / "runs").glob("run-*.json")
     }
     assert 5 <= len(finished) < 48
     assert not (folder / "runs.parquet").exists()
@@ -249,7 +249,7 @@ def test_sigterm_stops_cleanly_and_keeps_finished_runs(tmp_path):
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in stderr and "--resume" in stderr and "Traceback" not in stderr
-    assert len(list((folder / "parts" / "runs").glob("run-*.parquet"))) >= 3
+    assert len(list((folder / "parts" / "runs").glob("run-*.json"))) >= 3
 
 
 class _Explode(CaseByCase):
