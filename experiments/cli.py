@@ -393,38 +393,31 @@ _KPI_OPTION = typer.Option(
 )
 
 
-@analyse_app.command("sobol")
-def analyse_sobol(
-    experiment: Annotated[Path, typer.Argument(help="Experiment with sampling = 'saltelli'.")],
-    workers: Annotated[int, typer.Option(min=1, max=512)] = max(1, min(os.cpu_count() or 1, 8)),
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address or 'local'.")
-    ] = None,
-    resume: Annotated[bool, typer.Option(help="Continue an unfinished sweep.")] = False,
-    name: Annotated[str | None, typer.Option(help="Sweep folder name.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
-    quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
-    kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
-) -> None:
-    """Global sensitivity: Sobol first-order and total indices with 95% CIs."""
-    _sensitivity("sobol", experiment, workers, scheduler, resume, name, out, quick, kpi)
+def _register_sensitivity(method: str, summary: str) -> None:
+    """Add ``magshock analyse <method>``: run the experiment's design, then the analysis."""
+
+    def command(
+        experiment: Annotated[
+            Path, typer.Argument(help="Experiment whose factors are all ranges.")
+        ],
+        workers: Annotated[int, typer.Option(min=1, max=512)] = max(1, min(os.cpu_count() or 1, 8)),
+        scheduler: Annotated[
+            str | None, typer.Option(help="Dask scheduler address or 'local'.")
+        ] = None,
+        resume: Annotated[bool, typer.Option(help="Continue an unfinished sweep.")] = False,
+        name: Annotated[str | None, typer.Option(help="Sweep folder name.")] = None,
+        out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
+        quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
+        kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
+    ) -> None:
+        _sensitivity(method, experiment, workers, scheduler, resume, name, out, quick, kpi)
+
+    command.__doc__ = summary
+    analyse_app.command(method)(command)
 
 
-@analyse_app.command("morris")
-def analyse_morris(
-    experiment: Annotated[Path, typer.Argument(help="Experiment with sampling = 'morris'.")],
-    workers: Annotated[int, typer.Option(min=1, max=512)] = max(1, min(os.cpu_count() or 1, 8)),
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address or 'local'.")
-    ] = None,
-    resume: Annotated[bool, typer.Option(help="Continue an unfinished sweep.")] = False,
-    name: Annotated[str | None, typer.Option(help="Sweep folder name.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
-    quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
-    kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
-) -> None:
-    """Cheap screening of many factors: Morris mu* (with 95% CI) and sigma."""
-    _sensitivity("morris", experiment, workers, scheduler, resume, name, out, quick, kpi)
+_register_sensitivity("sobol", "Global sensitivity: Sobol first-order and total indices, 95% CIs.")
+_register_sensitivity("morris", "Cheap screening of many factors: Morris mu* (95% CI), sigma.")
 
 
 @analyse_app.command("discover")

@@ -323,6 +323,28 @@ def kpi_cards(session: Session) -> dict[str, str]:
 
 # ---------------------------------------------------------------------- the page
 
+# (lever, label with unit, min, max, step): integer steps make integer sliders
+SLIDERS: list[tuple[str, str, float, float, float | int]] = [
+    ("approval_probability", "Approval probability", 0, 1, 0.05),
+    ("review_capacity_per_week", "Review capacity /week (0 = no limit)", 0, 40, 1),
+    ("min_delay_working_days", "Review delay (working days)", 0, 90, 1),
+    ("subsidy_usd_per_kg", "Subsidy (USD/kg)", 0, 100, 1.0),
+    ("ramp_weeks", "Domestic ramp-up (weeks)", 0, 156, 1),
+    ("cover_target_weeks", "OEM stockpile target (weeks)", 0, 26, 0.5),
+]
+
+
+def _slider(lever: str, label: str, low, high, step, value, on_change) -> None:
+    """One lever slider (integer or float by its step)."""
+    if isinstance(step, int):
+        solara.SliderInt(
+            label, value=value, min=low, max=high, on_value=lambda v: on_change(lever, v)
+        )
+    else:
+        solara.SliderFloat(
+            label, value=value, min=low, max=high, step=step, on_value=lambda v: on_change(lever, v)
+        )
+
 
 @solara.component
 def Page() -> None:
@@ -418,52 +440,11 @@ def Page() -> None:
             values=POLICY_KINDS,
             on_value=lambda v: set_lever("policy", v),
         )
-        solara.SliderFloat(
-            "Approval probability",
-            value=lv.approval_probability,
-            min=0,
-            max=1,
-            step=0.05,
-            on_value=lambda v: set_lever("approval_probability", v),
-        )
-        solara.SliderInt(
-            "Review capacity /week (0 = no limit)",
-            value=lv.review_capacity_per_week,
-            min=0,
-            max=40,
-            on_value=lambda v: set_lever("review_capacity_per_week", v),
-        )
-        solara.SliderInt(
-            "Review delay (working days)",
-            value=lv.min_delay_working_days,
-            min=0,
-            max=90,
-            on_value=lambda v: set_lever("min_delay_working_days", v),
-        )
+        for lever, label, low, high, step in SLIDERS[:3]:
+            _slider(lever, label, low, high, step, getattr(lv, lever), set_lever)
         solara.HTML(tag="b", unsafe_innerHTML="India's programme and OEMs")
-        solara.SliderFloat(
-            "Subsidy (USD/kg)",
-            value=lv.subsidy_usd_per_kg,
-            min=0,
-            max=100,
-            step=1,
-            on_value=lambda v: set_lever("subsidy_usd_per_kg", v),
-        )
-        solara.SliderInt(
-            "Domestic ramp-up (weeks)",
-            value=lv.ramp_weeks,
-            min=0,
-            max=156,
-            on_value=lambda v: set_lever("ramp_weeks", v),
-        )
-        solara.SliderFloat(
-            "OEM stockpile target (weeks)",
-            value=lv.cover_target_weeks,
-            min=0,
-            max=26,
-            step=0.5,
-            on_value=lambda v: set_lever("cover_target_weeks", v),
-        )
+        for lever, label, low, high, step in SLIDERS[3:]:
+            _slider(lever, label, low, high, step, getattr(lv, lever), set_lever)
     if error.value:
         solara.Error(error.value)
     cards = kpi_cards(session)
