@@ -256,3 +256,34 @@ def test_bad_analysis_input_gets_one_line_and_exit_2(tmp_path, args, expected):
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     assert expected in " ".join(res.output.split())
+
+
+def test_quick_morris_on_the_shipped_experiment(tmp_path):
+    out = tmp_path / "morris"
+    res = runner.invoke(
+        app,
+        [
+            "analyse",
+            "morris",
+            "experiments/sensitivity.toml",
+            "--quick",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out / "analysis" / "morris.csv")
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (8 + 1)  # 4 trajectories (quick)
+    assert set(table["factor"]) == {
+        "approval_probability",
+        "review_capacity_per_week",
+        "min_delay_working_days",
+        "cover_target_weeks",
+        "redesign_lag_weeks",
+        "subsidy_usd_per_kg",
+        "build_weeks",
+        "learning_rate",
+    }
+    assert (table["mu_star"] >= 0).all() and "dominates" in res.output
