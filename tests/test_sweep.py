@@ -214,9 +214,7 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     killed_at = time.time()
-    finished = {
-        int(p.stem.split("-")[1]) for p in (folder / "parts" / "runs").glob("run-*.json")
-    }
+    finished = {int(p.stem.split("-")[1]) for p in (folder / "parts" / "runs").glob("run-*.json")}
     assert 5 <= len(finished) < 48
     assert not (folder / "runs.parquet").exists()
     res = subprocess.run([*cmd, "--resume"], cwd=REPO, capture_output=True, text=True)
