@@ -108,6 +108,13 @@ def point_means(runs: pd.DataFrame, kpi: str, n_points: int) -> np.ndarray:
     return means.to_numpy(dtype=float)
 
 
+def _ranked(rows: list[dict[str, Any]], measure: str) -> pd.DataFrame:
+    """Rows as a table ranked per KPI by ``measure`` (1 = most influential)."""
+    table = pd.DataFrame(rows)
+    table["rank"] = table.groupby("kpi")[measure].rank(ascending=False, method="first").astype(int)
+    return table.sort_values(["kpi", "rank"]).reset_index(drop=True)
+
+
 def sobol_table(
     problem: dict[str, Any], y_by_kpi: dict[str, np.ndarray], seed: int
 ) -> pd.DataFrame:
@@ -132,9 +139,7 @@ def sobol_table(
                     "ST_conf": float(res["ST_conf"][i]),
                 }
             )
-    table = pd.DataFrame(rows)
-    table["rank"] = table.groupby("kpi")["ST"].rank(ascending=False, method="first").astype(int)
-    return table.sort_values(["kpi", "rank"]).reset_index(drop=True)
+    return _ranked(rows, "ST")
 
 
 def morris_table(
@@ -157,11 +162,7 @@ def morris_table(
                     "sigma": float(res["sigma"][i]),
                 }
             )
-    table = pd.DataFrame(rows)
-    table["rank"] = (
-        table.groupby("kpi")["mu_star"].rank(ascending=False, method="first").astype(int)
-    )
-    return table.sort_values(["kpi", "rank"]).reset_index(drop=True)
+    return _ranked(rows, "mu_star")
 
 
 def ranking_sentence(table: pd.DataFrame, kpi: str, measure: str) -> str:

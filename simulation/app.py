@@ -202,6 +202,10 @@ def _chart(title: str, y_name: str, dates: list[str], series: list[dict], marks)
     }
 
 
+def _stacked_bar(name: str, data: list[float]) -> dict:
+    return {"name": name, "type": "bar", "stack": "d", "data": data}
+
+
 def _line(name: str, data: list[float], **extra: Any) -> dict:
     return {
         "name": name,
@@ -239,18 +243,8 @@ def chart_options(session: Session) -> dict[str, dict]:
         dates,
         [
             _line("queue", session.series("licence_queue_length")),
-            {
-                "name": "approved",
-                "type": "bar",
-                "stack": "d",
-                "data": session.series("licences_approved"),
-            },
-            {
-                "name": "denied",
-                "type": "bar",
-                "stack": "d",
-                "data": session.series("licences_denied"),
-            },
+            _stacked_bar("approved", session.series("licences_approved")),
+            _stacked_bar("denied", session.series("licences_denied")),
         ],
         marks,
     )

@@ -176,6 +176,20 @@ def test_sweep_through_a_real_dask_scheduler_and_worker(tmp_path):
             proc.wait(timeout=30)
 
 
+def sweep_command(exp: Path, folder: Path) -> list[str]:
+    """The installed CLI running a 2-worker sweep of ``exp`` into ``folder``."""
+    return [
+        str(BIN / "magshock"),
+        "sweep",
+        str(exp),
+        "--workers",
+        "2",
+        "--out",
+        str(folder),
+        "--no-report",
+    ]
+
+
 def _run_until_parts(cmd: list[str], folder: Path, at_least: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         cmd,
@@ -200,16 +214,7 @@ def _run_until_parts(cmd: list[str], folder: Path, at_least: int) -> subprocess.
 def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     exp = write_experiment(tmp_path, weeks=156, replications=12)
     folder = tmp_path / "k"
-    cmd = [
-        str(BIN / "magshock"),
-        "sweep",
-        str(exp),
-        "--workers",
-        "2",
-        "--out",
-        str(folder),
-        "--no-report",
-    ]
+    cmd = sweep_command(exp, folder)
     proc = _run_until_parts(cmd, folder, at_least=5)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -232,16 +237,7 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
 def test_sigterm_stops_cleanly_and_keeps_finished_runs(tmp_path):
     exp = write_experiment(tmp_path, weeks=156, replications=12)
     folder = tmp_path / "t"
-    cmd = [
-        str(BIN / "magshock"),
-        "sweep",
-        str(exp),
-        "--workers",
-        "2",
-        "--out",
-        str(folder),
-        "--no-report",
-    ]
+    cmd = sweep_command(exp, folder)
     proc = _run_until_parts(cmd, folder, at_least=3)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
