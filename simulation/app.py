@@ -119,20 +119,14 @@ class Session:
             else:
                 model.set_policy(policy)
             changes.append(f"policy: {levers.policy}")
-        inc = model.spec.incentive
         if levers.subsidy_usd_per_kg != old.subsidy_usd_per_kg:
-            inc.subsidy_usd_per_kg = levers.subsidy_usd_per_kg
+            model.set_incentive(subsidy_usd_per_kg=levers.subsidy_usd_per_kg)
             changes.append(f"subsidy {levers.subsidy_usd_per_kg:g} USD/kg")
         if levers.ramp_weeks != old.ramp_weeks:
-            inc.ramp_weeks = levers.ramp_weeks
-            for plant in model.domestic_producers:
-                if plant.stage in ("planned", "building"):
-                    plant.ramp_weeks = levers.ramp_weeks
+            model.set_incentive(ramp_weeks=levers.ramp_weeks)
             changes.append(f"ramp {levers.ramp_weeks} weeks")
         if levers.cover_target_weeks != old.cover_target_weeks:
-            for oem in model.oems:
-                oem.cover_target_weeks = levers.cover_target_weeks
-                oem.max_cover_weeks = max(oem.max_cover_weeks, levers.cover_target_weeks)
+            model.set_cover_target_weeks(levers.cover_target_weeks)
             changes.append(f"stockpile {levers.cover_target_weeks:g} weeks")
         if mark and changes:
             self.marks.append((model.week + 1, ", ".join(changes)))

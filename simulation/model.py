@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 from mesa import DataCollector, Model
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 import agents as _agents_package
 from simulation.scenario import REPO_ROOT
@@ -51,7 +52,13 @@ from agents import (
 from agents.oem import SOURCES
 from simulation.market import EPS, Shipment, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
-from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+from simulation.scenario import (
+    IncentiveConfig,
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    validate_scenario,
+)
 
 _COUNTRY_STATS = (
     "vehicles_produced",
@@ -65,14 +72,35 @@ _COUNTRY_STATS = (
 _GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
 
 
+class RunScenario(MesaScenario):
+    """Mesa's ``scenario`` slot for this model: carries the magshock :class:`Scenario`.
+
+    ``model.scenario`` is a ``RunScenario`` whose ``spec`` is the validated (frozen) magshock
+    scenario and whose ``rng`` is the run's seed, so Mesa tools that rebuild a model from
+    ``type(model.scenario)(...)`` (SolaraViz Reset) get the same scenario back:
+    :meth:`for_spec` makes a subclass whose default ``spec`` is that scenario.
+    """
+
+    spec: Scenario | None = None
+
+    @classmethod
+    def for_spec(cls, spec: Scenario) -> type[RunScenario]:
+        """A RunScenario class whose instances default to ``spec``."""
+        return type(cls.__name__, (cls,), {"__annotations__": {"spec": "Scenario"}, "spec": spec})
+
+
 class MagnetSupplyModel(Model):
     """Agent-based model of the 2025 rare-earth magnet export controls and their fallout.
 
     Args:
-        scenario: a validated :class:`Scenario`, a scenario file path or library name, or
-            None for the embedded default (``baseline_2025``).
-        rng: seed (int) or numpy Generator; None uses the scenario's ``simulation.seed``.
-            A numeric string (as typed into a browser seed box) is accepted.
+        scenario: a validated :class:`Scenario`, a scenario file path or library name, a
+            Mesa scenario (a :class:`RunScenario`, or a plain ``mesa`` Scenario whose
+            parameters are read as flat overrides), or None for the embedded default
+            (``baseline_2025``). The magshock scenario is never changed by the model; it is
+            ``model.spec`` and ``model.scenario.spec``.
+        rng: seed (int) or numpy Generator; None uses the Mesa scenario's ``rng``, else the
+            scenario's ``simulation.seed``. A numeric string (as typed into a browser seed
+            box) is accepted.
         collect_agent_data: also record per-OEM state each week (memory-heavy; off in batch).
         **overrides: flat scenario overrides, e.g. ``licensing_policy="ban"``,
             ``approval_probability=0.3``, ``subsidy_usd_per_kg=20`` (see
@@ -92,13 +120,22 @@ class MagnetSupplyModel(Model):
         collect_agent_data: bool = False,
         **overrides: Any,
     ) -> None:
+        if isinstance(scenario, MesaScenario):
+            params = {k: v for k, v in scenario.__dict__.items() if k not in ("rng", "model")}
+            spec_in = params.pop("spec", None)
+            if rng is not None and scenario.rng is not None and rng != scenario.rng:
+                raise ValueError("rng and scenario.rng must be the same")  # as Mesa's Model
+            rng = scenario.rng if rng is None else rng
+            scenario, overrides = spec_in, {**params, **overrides}
         spec = _resolve_scenario(scenario, overrides)
         if isinstance(rng, str):
             rng = int(rng.strip())
         if rng is None:
             rng = spec.simulation.seed
-        super().__init__(rng=rng)
-        self.spec = spec
+        super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng))
+        self.spec: Scenario = spec
+        # Run state that levers may change mid-run; the scenario itself stays as validated.
+        self.incentive: IncentiveConfig = spec.incentive
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
         self.collect_agent_data = collect_agent_data
@@ -231,6 +268,40 @@ class MagnetSupplyModel(Model):
         policy.resolve_dates(self.spec.simulation.start_date)
         self.authority.set_policy(policy)
 
+    #: Scheme terms fixed when the run starts (the award week and budget are derived once).
+    _FIXED_INCENTIVE = frozenset({"enabled", "award_week", "award_date", "sales_budget_inr_crore"})
+
+    def set_incentive(self, **changes: Any) -> None:
+        """Change the domestic scheme's terms from the next week on (e.g. browser levers).
+
+        The scenario (``self.spec``) is not touched: the model keeps its own validated copy
+        in ``self.incentive``. ``ramp_weeks`` also applies to awarded plants not yet ramping.
+
+        Raises:
+            ValueError: an unknown field, one fixed at the start of the run, or a value out
+                of the field's range (pydantic's ValidationError is a ValueError).
+        """
+        fixed = sorted(self._FIXED_INCENTIVE & changes.keys())
+        if fixed:
+            raise ValueError(f"incentive {', '.join(fixed)} cannot change during a run")
+        self.incentive = IncentiveConfig.model_validate({**self.incentive.model_dump(), **changes})
+        if "ramp_weeks" in changes:
+            for plant in self.domestic_producers:
+                if plant.stage in ("planned", "building"):
+                    plant.ramp_weeks = self.incentive.ramp_weeks
+
+    def set_cover_target_weeks(self, weeks: float) -> None:
+        """Set every OEM's inventory cover target, weeks (0-52; raises the ceiling if needed).
+
+        Raises:
+            ValueError: ``weeks`` is not a finite number in [0, 52].
+        """
+        if isinstance(weeks, bool) or not isinstance(weeks, int | float) or not 0 <= weeks <= 52:
+            raise ValueError(f"cover_target_weeks = {weeks!r}: allowed 0 to 52 weeks")
+        for oem in self.oems:
+            oem.cover_target_weeks = float(weeks)
+            oem.max_cover_weeks = max(oem.max_cover_weeks, float(weeks))
+
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
         """Advance one week (see the module docstring for the schedule)."""
@@ -274,7 +345,7 @@ class MagnetSupplyModel(Model):
 
     def award_incentive(self, week: int) -> None:
         """Run the scheme's tender: cheapest bidders whose subsidised cost closes the gap enter."""
-        inc = self.spec.incentive
+        inc = self.incentive
         price = self.spec.market.china_price_usd_per_kg
         costs = np.sort(
             self.rng.uniform(
@@ -317,7 +388,7 @@ class MagnetSupplyModel(Model):
 
     def incentive_usd_per_kg(self, producer: DomesticProducer) -> float:
         """Sales incentive a producer earns this week, USD/kg (0 outside the payment window)."""
-        inc = self.spec.incentive
+        inc = self.incentive
         award_week = producer.award_week if producer.award_week is not None else self._award_week
         if not (inc.enabled and producer.subsidised and award_week is not None):
             return 0.0

@@ -95,9 +95,14 @@ def working_days_to_weeks(days: float) -> int:
 
 
 class LicencePolicy(BaseModel):
-    """Base class of all licence policies (the default behaviour is an open regime)."""
+    """Base class of all licence policies (the default behaviour is an open regime).
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    A policy's fields are frozen configuration (part of the scenario's identity); state a
+    policy keeps during a run (quota used, resolved phase weeks) lives in ``PrivateAttr``s of
+    the model's own copy.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     registry: ClassVar[dict[str, type[LicencePolicy]]] = {}
     kind: str
@@ -332,7 +337,7 @@ class Quota(_Reviewed):
 class CountryTerms(BaseModel):
     """Terms the authority applies to one destination country."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     approval_probability: float = Field(
         0.0, ge=0, le=1, description="Chance of approval (default 0.0, assumption)."
@@ -394,7 +399,7 @@ class Preferential(_Reviewed):
 class Phase(BaseModel):
     """One dated phase of a :class:`Timeline` (give ``start_week`` or ``start_date``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     start_week: int | None = Field(
         None, ge=0, description="First week of the phase (week 0 = start)."

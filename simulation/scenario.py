@@ -42,7 +42,9 @@ class ScenarioError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    # Frozen: a validated scenario never changes (its sha256 identifies a run); run-time
+    # changes (browser levers) live on the model (MagnetSupplyModel.set_incentive ...).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SimulationConfig(_Section):
@@ -375,9 +377,13 @@ class RestOfWorldConfig(_Section):
 
 
 class Scenario(BaseModel):
-    """One complete, validated parameter set for :class:`simulation.model.MagnetSupplyModel`."""
+    """One complete, validated parameter set for :class:`simulation.model.MagnetSupplyModel`.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Immutable once validated (frozen): derive a variant with :func:`load_scenario` overrides
+    or ``MagnetSupplyModel(scenario, **overrides)``, never by assignment.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field("unnamed", description="Short scenario name.")
     description: str = Field("", description="One-line description.")
