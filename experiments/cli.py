@@ -6,6 +6,7 @@ import math
 import os
 import time
 import tomllib
+from concurrent.futures import BrokenExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,7 +30,23 @@ from simulation.scenario import (
     parse_toml,
 )
 
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: a failing disk or folder gives one error line, not a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        """Run the command; report an uncaught ``OSError`` in one line (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            fail(f"{where}{err.strerror or err}")
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="magshock: agent-based model of the 2025 rare-earth magnet export controls.",
     no_args_is_help=True,
     add_completion=False,
@@ -281,6 +298,14 @@ def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: boo
     return base / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+def _resume_hint(experiment: Path, folder: Path, sampling: str | None) -> str:
+    """``; continue with: magshock ... --resume --out FOLDER`` if the folder holds a sweep."""
+    if not (folder / "sweep.json").exists():
+        return ""
+    command = {"saltelli": "analyse sobol", "morris": "analyse morris"}.get(sampling, "sweep")
+    return f"; continue with: magshock {command} {experiment} --resume --out {folder}"
+
+
 def _execute_sweep(
     experiment: Path,
     workers: int,
@@ -300,9 +325,13 @@ def _execute_sweep(
         ExperimentError,
         load_experiment,
     )
-    from experiments.runner import SweepError, SweepFolder, SweepInterrupted
+    from experiments.runner import SweepError, SweepFolder, SweepInterrupted, check_scheduler
     from experiments.runner import sweep as run_sweep
 
+    try:
+        check_scheduler(scheduler)
+    except SweepError as err:
+        fail(str(err))
     try:
         design = load_experiment(
             experiment, quick=quick, sampling=sampling, max_runs=MAX_RUNS if yes else CONFIRM_RUNS
@@ -341,12 +370,24 @@ def _execute_sweep(
     except SweepInterrupted:
         done = len(SweepFolder(folder).finished_ids())
         err_console.print(
-            f"interrupted: {done} of {len(design.runs)} runs finished and kept in {folder}; "
-            f"continue with: magshock sweep {experiment} --resume --out {folder}",
+            f"interrupted: {done} of {len(design.runs)} runs finished and kept in {folder}"
+            + _resume_hint(experiment, folder, sampling),
             highlight=False,
             soft_wrap=True,
         )
         raise typer.Exit(130) from None
+    except OSError as err:
+        where = err.filename or folder
+        fail(
+            f"{where}: cannot write: {err.strerror or err}"
+            + _resume_hint(experiment, folder, sampling)
+        )
+    except BrokenExecutor:
+        done = len(SweepFolder(folder).finished_ids())
+        fail(
+            f"a worker process died (killed, or out of memory?): {done} of {len(design.runs)} "
+            f"runs finished and kept in {folder}" + _resume_hint(experiment, folder, sampling)
+        )
     console.print(
         f"done: {summary.total} runs ({summary.ran_now} now, {summary.skipped} resumed, "
         f"{summary.failed} failed) in {summary.wall_time_s:.1f} s -> {folder}",
@@ -470,12 +511,16 @@ def analyse_discover(
 
 
 def _write_report(folder: Path) -> None:
+    from experiments.atomic import remove_stale_temporaries
     from experiments.report import ReportError, write_report
 
     try:
+        remove_stale_temporaries(folder)  # left by a report or merge that was killed
         path = write_report(folder)
     except ReportError as err:
         fail(str(err))
+    except OSError as err:
+        fail(f"{err.filename or folder}: cannot write the report: {err.strerror or err}")
     console.print(f"report: {path / 'index.html'}", highlight=False, soft_wrap=True)
 
 
