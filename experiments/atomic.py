@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -55,3 +56,40 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     tmp = _sibling(path, "tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+_TEMP_NAME = re.compile(r"^\..+\.(?:tmp|old)-(\d+)(?:-[0-9a-f]{8})?$")  # made by _sibling & co
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporaries a killed magshock process left under ``folder``.
+
+    Only names made by our atomic writers (``.<name>.tmp-<pid>[-<hex8>]``,
+    ``.<name>.old-<pid>-<hex8>``) whose writing process no longer runs are removed.
+
+    Returns:
+        The removed paths.
+    """
+    stale = [
+        path
+        for path in Path(folder).rglob(".*")
+        if (match := _TEMP_NAME.match(path.name)) and not _process_alive(int(match[1]))
+    ]
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale

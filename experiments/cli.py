@@ -6,11 +6,13 @@ import math
 import os
 import time
 import tomllib
+from concurrent.futures import BrokenExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -19,9 +21,32 @@ from rich.text import Text
 from experiments.atomic import OutputExistsError
 from experiments.results import write_run
 from simulation.run import simulate
-from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from simulation.scenario import (
+    SCENARIO_DIR,
+    Scenario,
+    ScenarioError,
+    SimulationConfig,
+    load_scenario,
+    parse_toml,
+)
+
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: a failing disk or folder gives one error line, not a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        """Run the command; report an uncaught ``OSError`` in one line (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            fail(f"{where}{err.strerror or err}")
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="magshock: agent-based model of the 2025 rare-earth magnet export controls.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,9 +75,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. --set approval_probability=0.3")
         try:
-            value = tomllib.loads(f"v = {text}")["v"]
+            value = parse_toml(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
+        except ScenarioError as err:
+            fail(f"--set {key.strip()}: {err}")
         overrides[key.strip()] = value
     return overrides
 
@@ -72,6 +99,14 @@ def _load(path: str, overrides: dict[str, Any] | None = None) -> Scenario:
     except ScenarioError as err:
         fail(str(err))
         raise  # unreachable: fail() exits
+
+
+def _check_seed(seed: int) -> None:
+    """Refuse a ``--seed`` outside the range the scenario schema allows for seeds."""
+    try:
+        SimulationConfig(seed=seed)
+    except ValidationError as err:
+        fail(f"--seed {seed}: {err.errors()[0]['msg']}; allowed range [0, {2**63 - 1}]")
 
 
 def _fmt(value: float) -> str:
@@ -115,12 +150,9 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="Result folder (default results/<scenario>/<time>).")
     ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(min=0, max=2**63 - 1, help="Random seed (default: the scenario's)."),
-    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
     weeks: Annotated[
-        int | None, typer.Option(min=1, help="Weeks to run (default: the scenario's).")
+        int | None, typer.Option(help="Weeks to run (default: the scenario's).")
     ] = None,
     set_: Annotated[
         list[str], typer.Option("--set", help="Override a parameter: KEY=VALUE (repeatable).")
@@ -135,6 +167,8 @@ def run(
     if weeks is not None:
         overrides["weeks"] = weeks
     spec = _load(scenario, overrides)
+    if seed is not None:
+        _check_seed(seed)
     if out is None:
         out = Path("results") / spec.name / datetime.now().strftime("%Y%m%d-%H%M%S")
     check_output_folder(out, overwrite)
@@ -264,6 +298,14 @@ def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: boo
     return base / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+def _resume_hint(experiment: Path, folder: Path, sampling: str | None) -> str:
+    """``; continue with: magshock ... --resume --out FOLDER`` if the folder holds a sweep."""
+    if not (folder / "sweep.json").exists():
+        return ""
+    command = {"saltelli": "analyse sobol", "morris": "analyse morris"}.get(sampling, "sweep")
+    return f"; continue with: magshock {command} {experiment} --resume --out {folder}"
+
+
 def _execute_sweep(
     experiment: Path,
     workers: int,
@@ -273,14 +315,29 @@ def _execute_sweep(
     out: Path | None,
     quick: bool,
     sampling: str | None = None,
+    yes: bool = False,
 ) -> Path:
     """Load, run (or resume) and consolidate a sweep; return its folder (exit 2/130 on errors)."""
-    from experiments.design import ExperimentError, load_experiment
-    from experiments.runner import SweepError, SweepFolder, SweepInterrupted
+    from experiments.design import (
+        CONFIRM_RUNS,
+        MAX_RUNS,
+        DesignTooLarge,
+        ExperimentError,
+        load_experiment,
+    )
+    from experiments.runner import SweepError, SweepFolder, SweepInterrupted, check_scheduler
     from experiments.runner import sweep as run_sweep
 
     try:
-        design = load_experiment(experiment, quick=quick, sampling=sampling)
+        check_scheduler(scheduler)
+    except SweepError as err:
+        fail(str(err))
+    try:
+        design = load_experiment(
+            experiment, quick=quick, sampling=sampling, max_runs=MAX_RUNS if yes else CONFIRM_RUNS
+        )
+    except DesignTooLarge as err:
+        fail(f"{err}: add --yes to run them")
     except ExperimentError as err:
         fail(str(err))
     folder = _sweep_folder(design.experiment.name, out, name, resume)
@@ -313,12 +370,24 @@ def _execute_sweep(
     except SweepInterrupted:
         done = len(SweepFolder(folder).finished_ids())
         err_console.print(
-            f"interrupted: {done} of {len(design.runs)} runs finished and kept in {folder}; "
-            f"continue with: magshock sweep {experiment} --resume --out {folder}",
+            f"interrupted: {done} of {len(design.runs)} runs finished and kept in {folder}"
+            + _resume_hint(experiment, folder, sampling),
             highlight=False,
             soft_wrap=True,
         )
         raise typer.Exit(130) from None
+    except OSError as err:
+        where = err.filename or folder
+        fail(
+            f"{where}: cannot write: {err.strerror or err}"
+            + _resume_hint(experiment, folder, sampling)
+        )
+    except BrokenExecutor:
+        done = len(SweepFolder(folder).finished_ids())
+        fail(
+            f"a worker process died (killed, or out of memory?): {done} of {len(design.runs)} "
+            f"runs finished and kept in {folder}" + _resume_hint(experiment, folder, sampling)
+        )
     console.print(
         f"done: {summary.total} runs ({summary.ran_now} now, {summary.skipped} resumed, "
         f"{summary.failed} failed) in {summary.wall_time_s:.1f} s -> {folder}",
@@ -349,9 +418,10 @@ def sweep(
     out: Annotated[Path | None, typer.Option(help="Sweep folder (overrides --name).")] = None,
     quick: Annotated[bool, typer.Option(help="At most 3 replications per design point.")] = False,
     report: Annotated[bool, typer.Option(help="Write the report when the sweep completes.")] = True,
+    yes: Annotated[bool, typer.Option(help="Run a design of more than 100,000 runs.")] = False,
 ) -> None:
     """Run an experiment (factors x replications) and consolidate runs.parquet / steps.parquet."""
-    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick)
+    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, yes=yes)
     if report:
         _write_report(folder)
 
@@ -373,13 +443,14 @@ def _sensitivity(
     out: Path | None,
     quick: bool,
     kpi: list[str] | None,
+    yes: bool = False,
 ) -> None:
     from experiments.analysis import AnalysisError, analyse_sensitivity
 
     sampling = "saltelli" if method == "sobol" else "morris"
     if name is None and out is None and not resume:
         name = f"{method}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, sampling)
+    folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, sampling, yes)
     try:
         target = analyse_sensitivity(folder, method, kpi or None)
     except AnalysisError as err:
@@ -409,8 +480,9 @@ def _register_sensitivity(method: str, summary: str) -> None:
         out: Annotated[Path | None, typer.Option(help="Sweep folder.")] = None,
         quick: Annotated[bool, typer.Option(help="Small design (CI, a first look).")] = False,
         kpi: Annotated[list[str] | None, _KPI_OPTION] = None,
+        yes: Annotated[bool, typer.Option(help="Run a design of more than 100,000 runs.")] = False,
     ) -> None:
-        _sensitivity(method, experiment, workers, scheduler, resume, name, out, quick, kpi)
+        _sensitivity(method, experiment, workers, scheduler, resume, name, out, quick, kpi, yes)
 
     command.__doc__ = summary
     analyse_app.command(method)(command)
@@ -439,12 +511,16 @@ def analyse_discover(
 
 
 def _write_report(folder: Path) -> None:
+    from experiments.atomic import remove_stale_temporaries
     from experiments.report import ReportError, write_report
 
     try:
+        remove_stale_temporaries(folder)  # left by a report or merge that was killed
         path = write_report(folder)
     except ReportError as err:
         fail(str(err))
+    except OSError as err:
+        fail(f"{err.filename or folder}: cannot write the report: {err.strerror or err}")
     console.print(f"report: {path / 'index.html'}", highlight=False, soft_wrap=True)
 
 

@@ -39,22 +39,31 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulation.policies import refuse_bools_for_numbers
 from simulation.scenario import (
     Scenario,
     ScenarioError,
+    allowed_range,
     apply_overrides,
+    parse_toml,
     read_scenario_file,
     resolve_scenario_path,
     validate_scenario,
 )
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent
+MAX_RUNS = 10_000_000  # larger designs are refused outright, never expanded
+CONFIRM_RUNS = 100_000  # the CLI asks for --yes before expanding a larger design
 
 
 class ExperimentError(ValueError):
     """An experiment file is invalid; ``str(err)`` is a one-line message for the user."""
+
+
+class DesignTooLarge(ExperimentError):
+    """The design has more runs than the caller's ``max_runs`` (it was not expanded)."""
 
 
 class Factor(BaseModel):
@@ -111,6 +120,7 @@ class Experiment(BaseModel):
     """A validated experiment file."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Used for the results folder.")
     description: str = ""
@@ -280,6 +290,20 @@ def _sample(experiment: Experiment, names: list[str]) -> np.ndarray:
     return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
 
 
+def run_count(experiment: Experiment) -> int:
+    """Number of runs the experiment expands to, computed without expanding it."""
+    points = 1
+    for factor in experiment.factors.values():
+        points *= len(factor.levels or factor.values or [None])
+    ranged = sum(f.is_sampled for f in experiment.factors.values())
+    if ranged:
+        points *= {
+            "saltelli": experiment.samples * (ranged + 2),
+            "morris": experiment.morris_trajectories * (ranged + 1),
+        }.get(experiment.sampling, experiment.samples)
+    return points * experiment.replications
+
+
 def expand(experiment: Experiment) -> list[DesignPoint]:
     """Cross the discrete factors and the sampled ranges into design points."""
     discrete: list[list[tuple[Any, dict[str, Any]]]] = []
@@ -321,7 +345,9 @@ def _format(err: ValidationError, label: str) -> str:
         guess = difflib.get_close_matches(str(first["loc"][-1]), allowed, n=1)
         message = "unknown key" + (f"; did you mean {guess[0]!r}?" if guess else "")
     elif first["type"] not in ("value_error", "missing"):
-        message = f"{message} (got {first.get('input')!r})"
+        name = str(first["loc"][-1])
+        field_info = Experiment.model_fields.get(name) or Factor.model_fields.get(name)
+        message = f"{message} (got {first.get('input')!r}){allowed_range(field_info)}"
     return f"{label}: {key + ': ' if key else ''}{message}"
 
 
@@ -343,7 +369,12 @@ def with_sampling(experiment: Experiment, sampling: str | None) -> Experiment:
     return Experiment.model_validate({**experiment.model_dump(), "sampling": sampling})
 
 
-def load_experiment(path: str | Path, quick: bool = False, sampling: str | None = None) -> Design:
+def load_experiment(
+    path: str | Path,
+    quick: bool = False,
+    sampling: str | None = None,
+    max_runs: int = MAX_RUNS,
+) -> Design:
     """Read, validate and expand an experiment file into a :class:`Design`.
 
     Args:
@@ -351,6 +382,8 @@ def load_experiment(path: str | Path, quick: bool = False, sampling: str | None 
         quick: use the reduced design of :func:`quick_version` (a fast look, CI).
         sampling: run another sampling design than the file's (``magshock analyse morris``
             on a Saltelli file).
+        max_runs: refuse (with :class:`DesignTooLarge`) a design of more runs than this,
+            before expanding it; never more than ``MAX_RUNS``.
 
     Raises:
         ExperimentError: one line naming the file, the key and the problem; a factor value
@@ -359,19 +392,29 @@ def load_experiment(path: str | Path, quick: bool = False, sampling: str | None 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
+        raw = parse_toml(text)
     except FileNotFoundError:
         raise ExperimentError(f"{path}: experiment file not found") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ExperimentError(f"{path}: cannot read file: {err}") from None
     except tomllib.TOMLDecodeError as err:
         raise ExperimentError(f"{path}: not valid TOML: {err}") from None
+    except ScenarioError as err:
+        raise ExperimentError(f"{path}: {err}") from None
     try:
         experiment = with_sampling(Experiment.model_validate(raw), sampling)
     except ValidationError as err:
         raise ExperimentError(_format(err, str(path))) from None
     if quick:
         experiment = quick_version(experiment)
+    n_runs = run_count(experiment)
+    if n_runs > MAX_RUNS:
+        raise ExperimentError(
+            f"{path}: design has {n_runs:,} runs; allowed at most {MAX_RUNS:,} "
+            "(fewer replications, samples or factor values)"
+        )
+    if n_runs > max_runs:
+        raise DesignTooLarge(f"{path}: design has {n_runs:,} runs (more than {max_runs:,})")
     try:
         scenario_path = resolve_scenario_path(experiment.scenario, relative_to=path.parent)
     except ScenarioError:

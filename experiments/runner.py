@@ -17,22 +17,24 @@ import math
 import os
 import shutil
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.atomic import write_bytes_atomic
+from experiments.atomic import remove_stale_temporaries, write_bytes_atomic
 from experiments.design import Design
 from experiments.results import git_commit, package_versions
 from simulation.run import simulate
@@ -40,6 +42,9 @@ from simulation.scenario import Scenario
 
 TARGET_CHUNK_SECONDS = 0.5  # workers pay ~0.9 s to start; keep tasks at least this long
 IN_FLIGHT_PER_WORKER = 3  # chunks queued per worker (bounded: memory and Ctrl-C latency)
+CONNECT_TIMEOUT_S = 20  # to reach a remote Dask scheduler
+PARENT_POLL_S = 0.5  # how often a worker checks that the sweep that started it still runs
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 
 
 class SweepError(ValueError):
@@ -90,7 +95,7 @@ def warm_up() -> bool:
 
 
 def execute_chunk(tasks: list[RunTask]) -> list[RunOutput]:
-    """Run tasks one after another; a run that raises is reported, not fatal."""
+    """Run tasks one after another; a run that raises (or calls ``sys.exit``) is reported."""
     outputs = []
     for task in tasks:
         start = time.perf_counter()
@@ -107,7 +112,7 @@ def execute_chunk(tasks: list[RunTask]) -> list[RunOutput]:
                     parquet_bytes(result.agents, task.run_id) if task.keep_agents else None,
                 )
             )
-        except Exception as err:
+        except (Exception, SystemExit) as err:
             text = "".join(traceback.format_exception_only(type(err), err)).strip()
             outputs.append(
                 RunOutput(task.run_id, "error", text, time.perf_counter() - start, {}, None, None)
@@ -180,6 +185,30 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def check_scheduler(address: str | None) -> None:
+    """Refuse a malformed Dask scheduler address before anything is written.
+
+    Raises:
+        SweepError: naming ``--scheduler`` and the accepted forms.
+    """
+    if address is None or address == "local":
+        return
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        port = None
+    if (
+        parts.scheme not in SCHEDULER_SCHEMES
+        or not parts.hostname
+        or not port
+        or parts.path not in ("", "/")
+    ):
+        raise SweepError(
+            f"--scheduler {address!r}: expected tcp://HOST:PORT (port 1-65535) or 'local'"
+        )
+
+
 @contextmanager
 def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Executor | None]:
     """The executor for a backend: embedded processes, a Dask cluster, or None (in-process).
@@ -189,6 +218,7 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Execut
         scheduler: a Dask scheduler address (``tcp://host:8786``) or ``"local"`` for an
             embedded Dask ``LocalCluster`` with ``workers`` workers.
     """
+    check_scheduler(scheduler)
     if scheduler is not None:
         try:
             from dask.distributed import Client, LocalCluster
@@ -204,9 +234,12 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Execut
         else:
             cluster = None
             try:
-                client = Client(scheduler, timeout="20s")
+                client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
             except (OSError, TimeoutError) as err:
-                raise SweepError(f"cannot reach Dask scheduler {scheduler}: {err}") from None
+                raise SweepError(
+                    f"cannot reach Dask scheduler {scheduler} ({err}); start it, or check "
+                    "--scheduler, or leave --scheduler out to run on local --workers"
+                ) from None
         try:
             yield client.get_executor(pure=False)
         finally:
@@ -218,14 +251,28 @@ def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Execut
         yield None
         return
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_ignore_sigint
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
     ) as pool:
         yield pool
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the sweep and keeps what finished."""
+def _init_worker(parent_pid: int) -> None:
+    """Leave Ctrl-C to the parent (it stops the sweep and keeps what finished); die with it.
+
+    A worker whose parent was killed (SIGKILL, OOM killer) would otherwise wait forever on
+    its task queue: a thread checks every ``PARENT_POLL_S`` that the parent still runs.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def choose_chunk_size(seconds_per_run: float, n_tasks: int, workers: int) -> int:
@@ -250,10 +297,14 @@ class SweepFolder:
         """``sweep.json``: the experiment (verbatim and hashed) and when it started."""
         return self.path / "sweep.json"
 
-    def create(self, design: Design, quick: bool) -> None:
-        """Start a new sweep folder (refuses a folder that already holds a sweep)."""
+    def check_new(self) -> None:
+        """Refuse to start a sweep in a folder that already holds one (or anything else)."""
         if self.state_file.exists() or (self.path.exists() and any(self.path.iterdir())):
             raise SweepError(f"{self.path}: folder already holds a sweep (use --resume or --name)")
+
+    def create(self, design: Design, quick: bool) -> None:
+        """Start a new sweep folder (refuses a folder that already holds a sweep)."""
+        self.check_new()
         for kind in ("runs", "steps", "agents"):
             (self.parts / kind).mkdir(parents=True, exist_ok=True)
         state = {
@@ -412,13 +463,12 @@ def sweep(
     total = len(design.runs)
     if resume:
         sweep_folder.check_resumable(design, quick)
+        remove_stale_temporaries(sweep_folder.path)  # left by a killed save or merge
         if (sweep_folder.path / "manifest.json").exists():  # already complete: nothing to redo
             runs = pd.read_parquet(sweep_folder.path / "runs.parquet", columns=["status"])
             return SweepSummary(folder, total, 0, total, int((runs["status"] != "ok").sum()), 0.0)
-        for kind in ("runs", "steps", "agents"):
-            (sweep_folder.parts / kind).mkdir(parents=True, exist_ok=True)
     else:
-        sweep_folder.create(design, quick)
+        sweep_folder.check_new()
     done_before = sweep_folder.finished_ids()
     keep = design.experiment.outputs
     tasks = [
@@ -436,25 +486,31 @@ def sweep(
             progress(counts["done"], total, counts["failed"])
 
     start = time.perf_counter()
-    with terminate_as_interrupt():
+    backend = open_executor(workers if len(tasks) > 1 else 1, scheduler) if tasks else nullcontext()
+    with terminate_as_interrupt(), backend as executor:
+        # Made only once the backend is up: an unreachable scheduler leaves no folder behind.
+        if resume:
+            for kind in ("runs", "steps", "agents"):
+                (sweep_folder.parts / kind).mkdir(parents=True, exist_ok=True)
+        else:
+            sweep_folder.create(design, quick)
         if tasks:
-            with open_executor(workers if len(tasks) > 1 else 1, scheduler) as executor:
-                if executor is not None:  # workers start while the first run goes here
-                    for _ in range(max(1, workers)):
-                        executor.submit(warm_up)
-                # The first run goes here: it measures a run's cost to size the chunks.
-                first, rest = tasks[0], tasks[1:]
-                (output,) = execute_chunk([first])
-                on_output(output)
-                if rest:
-                    size = choose_chunk_size(output.wall_time_s, len(rest), workers)
-                    run_many(
-                        rest,
-                        executor,
-                        on_output,
-                        chunk_size=size,
-                        max_in_flight=max(1, workers) * IN_FLIGHT_PER_WORKER,
-                    )
+            if executor is not None:  # workers start while the first run goes here
+                for _ in range(max(1, workers)):
+                    executor.submit(warm_up)
+            # The first run goes here: it measures a run's cost to size the chunks.
+            first, rest = tasks[0], tasks[1:]
+            (output,) = execute_chunk([first])
+            on_output(output)
+            if rest:
+                size = choose_chunk_size(output.wall_time_s, len(rest), workers)
+                run_many(
+                    rest,
+                    executor,
+                    on_output,
+                    chunk_size=size,
+                    max_in_flight=max(1, workers) * IN_FLIGHT_PER_WORKER,
+                )
     wall = time.perf_counter() - start
     runs = sweep_folder.consolidate()
     failed = int((runs["status"] != "ok").sum())

@@ -19,14 +19,36 @@ from __future__ import annotations
 import importlib
 import itertools
 import math
+import typing
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 WORKING_DAYS_PER_WEEK = 5
+
+
+def refuse_bools_for_numbers(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """A ``field_validator("*", mode="before")``: refuse true/false for a numeric field.
+
+    Pydantic would read ``weeks = true`` as 1; a boolean where a number is meant is a typo.
+    """
+    if isinstance(value, bool) and info.field_name is not None:
+        annotation = cls.model_fields[info.field_name].annotation
+        types_ = set(typing.get_args(annotation)) or {annotation}
+        if bool not in types_ and types_ & {int, float}:
+            raise ValueError(f"expected a number, not a boolean (got {str(value).lower()})")
+    return value
 
 
 @dataclass(slots=True)
@@ -106,6 +128,7 @@ class LicencePolicy(BaseModel):
 
     registry: ClassVar[dict[str, type[LicencePolicy]]] = {}
     kind: str
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -236,7 +259,10 @@ class _Reviewed(LicencePolicy):
         45, ge=0, le=260, description="Longest review time, working days (C-LIC-2: 45 quoted)."
     )
     review_capacity_per_week: int | None = Field(
-        None, ge=0, description="Applications decided per week; none = unlimited (assumption)."
+        None,
+        ge=0,
+        le=100_000,
+        description="Applications decided per week; none = unlimited (assumption).",
     )
     validity_weeks: int = Field(
         26, ge=1, le=156, description="Licence validity, weeks (C-LIC-3: <= 1 year; assumption 26)."
@@ -301,7 +327,10 @@ class Quota(_Reviewed):
 
     kind: Literal["quota"] = "quota"
     quota_t_per_period: float = Field(
-        100.0, ge=0, description="Tonnes of magnet licensable per period, t (assumption)."
+        100.0,
+        ge=0,
+        le=1_000_000,
+        description="Tonnes of magnet licensable per period, t (assumption).",
     )
     period_weeks: int = Field(13, ge=1, le=156, description="Quota period, weeks (assumption).")
     allocation: Literal["first_come", "pro_rata"] = Field(
@@ -337,7 +366,8 @@ class Quota(_Reviewed):
 class CountryTerms(BaseModel):
     """Terms the authority applies to one destination country."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
     approval_probability: float = Field(
         0.0, ge=0, le=1, description="Chance of approval (default 0.0, assumption)."
@@ -399,10 +429,11 @@ class Preferential(_Reviewed):
 class Phase(BaseModel):
     """One dated phase of a :class:`Timeline` (give ``start_week`` or ``start_date``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
     start_week: int | None = Field(
-        None, ge=0, description="First week of the phase (week 0 = start)."
+        None, ge=0, le=1040, description="First week of the phase (week 0 = start)."
     )
     start_date: date | None = Field(
         None, description="First day of the phase (alternative to week)."

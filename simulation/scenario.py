@@ -30,11 +30,20 @@ from pydantic import (
     model_validator,
 )
 
-from simulation.policies import LicencePolicy, Timeline, policy_class, policy_from_config, week_of
+from simulation.policies import (
+    LicencePolicy,
+    Timeline,
+    policy_class,
+    policy_from_config,
+    refuse_bools_for_numbers,
+    week_of,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
 DEFAULT_SCENARIO = "baseline_2025.toml"
+MAX_NESTING = 32  # levels of arrays/tables in a TOML file or value (deeper exhausts the stack)
+MAX_EXTENDS = 32  # files in an ``extends`` chain
 
 
 class ScenarioError(ValueError):
@@ -45,13 +54,17 @@ class _Section(BaseModel):
     # Frozen: a validated scenario never changes (its sha256 identifies a run); run-time
     # changes (browser levers) live on the model (MagnetSupplyModel.set_incentive ...).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
 
 class SimulationConfig(_Section):
     """Clock and seed of a run."""
 
     start_date: date = Field(
-        date(2025, 4, 7), description="Calendar date of week 0 (first Monday after C-LIC-1)."
+        date(2025, 4, 7),
+        ge=date(1900, 1, 1),
+        le=date(2199, 12, 31),
+        description="Calendar date of week 0 (first Monday after C-LIC-1).",
     )
     weeks: int = Field(156, ge=1, le=1040, description="Horizon, weeks (DESIGN: 156 = 3 years).")
     seed: int = Field(
@@ -71,6 +84,7 @@ class MarketConfig(_Section):
     china_price_usd_per_kg: float = Field(
         60.0,
         gt=0,
+        le=10_000,
         description="Pre-shock Chinese NdFeB magnet export price, USD/kg (assumption; "
         "NdPr oxide ~54 USD/kg in 2024, C-MKT-4).",
     )
@@ -84,13 +98,16 @@ class MarketConfig(_Section):
         description="Cap on scarcity price indices, multiple of the pre-shock Chinese price "
         "(C-MKT-5: Tb oxide up to ~4x in Europe).",
     )
-    inr_per_usd: float = Field(85.0, gt=0, description="Exchange rate, INR per USD (assumption).")
+    inr_per_usd: float = Field(
+        85.0, gt=0, le=10_000, description="Exchange rate, INR per USD (assumption)."
+    )
     magnet_t_per_oxide_t: float = Field(
         3.0, gt=0, le=10, description="Tonnes of magnet per tonne of REO (C-MKT-6)."
     )
     oxide_import_t_per_week: float = Field(
         1.0,
         ge=0,
+        le=100_000,
         description="Non-IREL oxide India's magnet makers can import, t/week (assumption).",
     )
 
@@ -100,7 +117,9 @@ class ExporterConfig(_Section):
 
     name: str = Field(min_length=1, description="Label used in outputs.")
     capacity_t_per_week: float = Field(
-        ge=0, description="Magnet output, t/week (assumption; sized to the modelled buyers)."
+        ge=0,
+        le=100_000,
+        description="Magnet output, t/week (assumption; sized to the modelled buyers).",
     )
     initial_stock_weeks: float = Field(
         2.0, ge=0, le=52, description="Opening stock, weeks of capacity (assumption)."
@@ -130,7 +149,9 @@ class OEMConfig(_Section):
         description="Number of firms (agents) in the group (default 1, assumption).",
     )
     planned_vehicles_per_week: float = Field(
-        ge=0, description="Group production plan, vehicles/week (split evenly across firms)."
+        ge=0,
+        le=10_000_000,
+        description="Group production plan, vehicles/week (split evenly across firms).",
     )
     magnet_kg_per_vehicle: float = Field(
         gt=0, le=100, description="NdFeB magnet per vehicle, kg (C-IN-3)."
@@ -185,7 +206,7 @@ class OEMConfig(_Section):
         description="Cut in controlled magnet per vehicle after redesign (assumption; C-IN-5).",
     )
     redesign_cost_usd: float = Field(
-        2.0e6, ge=0, description="One-off cost per firm of a redesign, USD (assumption)."
+        2.0e6, ge=0, le=1e11, description="One-off cost per firm of a redesign, USD (assumption)."
     )
     licence_request_weeks: float = Field(
         26.0,
@@ -205,9 +226,13 @@ class OEMConfig(_Section):
 class CapacityStep(_Section):
     """A capacity level that applies from a given week or date."""
 
-    online_week: int | None = Field(None, ge=0, description="Week the capacity is reached.")
+    online_week: int | None = Field(
+        None, ge=0, le=1040, description="Week the capacity is reached."
+    )
     online_date: date | None = Field(None, description="Date the capacity is reached.")
-    capacity_t_oxide_per_year: float = Field(ge=0, description="Capacity from then on, t REO/yr.")
+    capacity_t_oxide_per_year: float = Field(
+        ge=0, le=1_000_000, description="Capacity from then on, t REO/yr."
+    )
 
     @model_validator(mode="after")
     def _one_start(self) -> CapacityStep:
@@ -220,7 +245,10 @@ class IRELConfig(_Section):
     """IREL (India) Ltd: rare-earth oxide for domestic magnet makers after strategic needs."""
 
     capacity_t_oxide_per_year: float = Field(
-        40.0, ge=0, description="NdPr oxide output at start, t/yr (C-IRL-2: ~40 t last year)."
+        40.0,
+        ge=0,
+        le=1_000_000,
+        description="NdPr oxide output at start, t/yr (C-IRL-2: ~40 t last year).",
     )
     expansions: list[CapacityStep] = Field(
         default_factory=lambda: [
@@ -238,7 +266,9 @@ class IncentiveConfig(_Section):
     """India's sintered-magnet scheme (PLI-style): awards, sales-linked subsidy, budget."""
 
     enabled: bool = Field(True, description="Whether the scheme runs.")
-    award_week: int | None = Field(None, ge=0, description="Week of the awards (or award_date).")
+    award_week: int | None = Field(
+        None, ge=0, le=1040, description="Week of the awards (or award_date)."
+    )
     award_date: date | None = Field(
         date(2026, 9, 30),
         description="Date of awards (C-PLI-3: bids due 29 Jun 2026; award "
@@ -252,11 +282,12 @@ class IncentiveConfig(_Section):
         "Rs 6,450 cr over 5 yr x 6,000 t/yr at 85 INR/USD).",
     )
     sales_budget_inr_crore: float = Field(
-        6450.0, ge=0, description="Sales-incentive budget, INR crore (C-PLI-1)."
+        6450.0, ge=0, le=10_000_000, description="Sales-incentive budget, INR crore (C-PLI-1)."
     )
     capital_subsidy_inr_crore: float = Field(
         750.0,
         ge=0,
+        le=10_000_000,
         description="Capital subsidy, INR crore, paid at award: 1/n_awards per plant (C-PLI-1).",
     )
     incentive_weeks: int = Field(
@@ -272,20 +303,26 @@ class IncentiveConfig(_Section):
         description="Weeks from award before incentive payments start (C-PLI-3: 2 years).",
     )
     capacity_target_t_per_year: float = Field(
-        6000.0, ge=0, description="Scheme capacity, t/yr (C-PLI-2)."
+        6000.0, ge=0, le=1_000_000, description="Scheme capacity, t/yr (C-PLI-2)."
     )
     n_awards: int = Field(5, ge=0, le=100, description="Beneficiaries (C-PLI-2).")
     award_capacity_t_per_year: float = Field(
-        1200.0, gt=0, description="Nameplate per award, t/yr (C-PLI-2)."
+        1200.0, gt=0, le=1_000_000, description="Nameplate per award, t/yr (C-PLI-2)."
     )
     n_bidders: int = Field(
         8, ge=0, le=1000, description="Bidders in the global tender (assumption)."
     )
     bidder_cost_min_usd_per_kg: float = Field(
-        70.0, gt=0, description="Lowest bidder unit cost at start, USD/kg (assumption; C-RMP-3)."
+        70.0,
+        gt=0,
+        le=10_000,
+        description="Lowest bidder unit cost at start, USD/kg (assumption; C-RMP-3).",
     )
     bidder_cost_max_usd_per_kg: float = Field(
-        110.0, gt=0, description="Highest bidder unit cost, USD/kg (assumption; C-RMP-3)."
+        110.0,
+        gt=0,
+        le=10_000,
+        description="Highest bidder unit cost, USD/kg (assumption; C-RMP-3).",
     )
     entry_margin_share: float = Field(
         0.1,
@@ -325,13 +362,16 @@ class DomesticProducerConfig(_Section):
     """A named Indian magnet maker outside the tender (e.g. IREL's Vizag plant)."""
 
     name: str = Field(min_length=1, description="Label used in outputs.")
-    nameplate_t_per_year: float = Field(ge=0, description="Nameplate capacity, t magnet/yr.")
+    nameplate_t_per_year: float = Field(
+        ge=0, le=1_000_000, description="Nameplate capacity, t magnet/yr."
+    )
     stage: Literal["planned", "building", "ramping", "operating"] = Field(
         "operating", description="Stage at week 0."
     )
     start_week: int = Field(
         0,
         ge=0,
+        le=1040,
         description="Week the stage at week 0 began or begins: building starts then for "
         "'planned'; a 'building' or 'ramping' plant counts its build or ramp from it "
         "(default 0, assumption).",
@@ -340,7 +380,7 @@ class DomesticProducerConfig(_Section):
     ramp_weeks: int = Field(52, ge=0, le=520, description="Ramp to nameplate, weeks (C-RMP-1).")
     yield_share: float = Field(0.72, gt=0, le=1, description="Good output share (C-MKT-7).")
     unit_cost_usd_per_kg: float = Field(
-        90.0, gt=0, description="Unit cost at start, USD/kg (assumption; C-RMP-3)."
+        90.0, gt=0, le=10_000, description="Unit cost at start, USD/kg (assumption; C-RMP-3)."
     )
     learning_rate: float = Field(
         0.1, ge=0, lt=1, description="Cost fall per doubling (assumption)."
@@ -357,17 +397,23 @@ class RestOfWorldConfig(_Section):
 
     name: str = Field(min_length=1, description="Label used in outputs.")
     available_t_per_week: float = Field(
-        ge=0, description="Tonnes/week it can sell to the modelled OEMs at start (assumption)."
+        ge=0,
+        le=100_000,
+        description="Tonnes/week it can sell to the modelled OEMs at start (assumption).",
     )
     growth_t_per_week_per_year: float = Field(
         0.0,
         ge=0,
+        le=100_000,
         description="Yearly increase of that "
         "amount, t/week per year (C-RMP-2: ~4% of the "
         "market a year).",
     )
     premium_usd_per_kg: float = Field(
-        20.0, ge=0, description="Premium over the Chinese price, USD/kg (C-MKT-3: 10-30)."
+        20.0,
+        ge=0,
+        le=10_000,
+        description="Premium over the Chinese price, USD/kg (C-MKT-3: 10-30).",
     )
     lead_time_weeks: int = Field(6, ge=1, le=26, description="Delivery time, weeks (assumption).")
     contract_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
@@ -595,6 +641,28 @@ def resolve_scenario_path(name: str | Path, relative_to: Path | None = None) -> 
     )
 
 
+def parse_toml(text: str) -> dict[str, Any]:
+    """Parse TOML text, refusing arrays/tables nested deeper than ``MAX_NESTING`` levels.
+
+    Raises:
+        tomllib.TOMLDecodeError: the text is not valid TOML.
+        ScenarioError: nested too deeply (the parser would exhaust Python's stack).
+    """
+    too_deep = ScenarioError(f"arrays/tables nested too deeply (allowed: {MAX_NESTING} levels)")
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise too_deep
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return data
+
+
 def read_scenario_file(
     path: Path, chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -604,11 +672,15 @@ def read_scenario_file(
         (merged raw mapping, [(path, verbatim text), ...] with the file first, bases after).
 
     Raises:
-        ScenarioError: unreadable or broken file, missing parent, cyclic chain.
+        ScenarioError: unreadable or broken file, missing parent, cyclic or too long chain.
     """
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(f"{chain[-1]}: extends: cyclic extends chain {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            f"{chain[0]}: extends: chain longer than {MAX_EXTENDS} files (allowed: 1-{MAX_EXTENDS})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -616,9 +688,11 @@ def read_scenario_file(
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a UTF-8 text file") from None
     try:
-        raw = tomllib.loads(text)
+        raw = parse_toml(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: {err}") from None
     sources = [(str(path), text)]
     parent = raw.pop("extends", None)
     if parent is None:
@@ -722,7 +796,8 @@ def _walk(loc: tuple[Any, ...], data: Any) -> tuple[type[BaseModel] | None, Any]
     return None, None
 
 
-def _allowed_range(field_info: Any) -> str:
+def allowed_range(field_info: Any) -> str:
+    """``'; allowed range [low, high]'`` from a field's bounds, or ``''`` if it has none."""
     if field_info is None:
         return ""
     low = high = None
@@ -762,8 +837,8 @@ def _format_error(err: ValidationError, data: dict[str, Any], label: str) -> str
     elif first["type"] == "missing":
         message = "required key is missing"
     elif first["type"] == "value_error":  # our own checks: the message says it all
-        message = first["msg"].removeprefix("Value error, ")
+        message = first["msg"].removeprefix("Value error, ") + allowed_range(field_info)
     else:
-        message = f"{first['msg']} (got {first.get('input')!r}){_allowed_range(field_info)}"
+        message = f"{first['msg']} (got {first.get('input')!r}){allowed_range(field_info)}"
     more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
     return f"{label}: {key + ': ' if key else ''}{message}{more}"
