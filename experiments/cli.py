@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from experiments.atomic import OutputExistsError
+from experiments.atomic import OutputExistsError, check_replaceable
 from experiments.results import write_run
 from simulation.run import simulate
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
@@ -58,12 +58,18 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def check_output_folder(out: Path, overwrite: bool) -> None:
-    """Refuse, before any work, an output path that is a file, sits under a file, or is taken."""
+    """Refuse, before any work, an output path that is a file, sits under a file, or is taken.
+
+    With ``overwrite`` only a folder magshock wrote may be replaced (see
+    :func:`experiments.atomic.check_replaceable`).
+    """
     for parent in (out, *out.parents):
         if parent.exists() and not parent.is_dir():
             fail(f"{out}: {parent} is a file, not a folder")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        fail(f"{out}: output folder exists and is not empty (use --overwrite)")
+    try:
+        check_replaceable(out, overwrite)
+    except OutputExistsError as err:
+        fail(str(err))
 
 
 def _load(path: str, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -382,7 +388,7 @@ def _sensitivity(
     folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, sampling)
     try:
         target = analyse_sensitivity(folder, method, kpi or None)
-    except AnalysisError as err:
+    except (AnalysisError, OutputExistsError) as err:
         fail(str(err))
     console.print((target / f"{method}.md").read_text(), highlight=False, soft_wrap=True)
     console.print(f"-> {target}", highlight=False, soft_wrap=True)
@@ -432,7 +438,7 @@ def analyse_discover(
 
     try:
         target = discover(folder, kpi, above=above, below=below)
-    except AnalysisError as err:
+    except (AnalysisError, OutputExistsError) as err:
         fail(str(err))
     console.print((target / "boxes.md").read_text(), highlight=False, soft_wrap=True)
     console.print(f"-> {target}", highlight=False, soft_wrap=True)
@@ -512,7 +518,7 @@ def reproduce_command(
         results = reproduce(
             names, update=update, root=reference_dir or REFERENCE_DIR, workers=workers
         )
-    except ValueError as err:
+    except (ValueError, OutputExistsError) as err:
         fail(str(err))
     failed = False
     for r in results:
@@ -577,10 +583,13 @@ def parameters(
     ),
 ) -> None:
     """Regenerate the parameter table (name, unit, default, range, source) from the schema."""
-    from experiments.paramdoc import parameters_markdown
+    from experiments.atomic import write_bytes_atomic
+    from experiments.paramdoc import GENERATED_MARK, parameters_markdown
 
+    if out.is_dir() or (out.exists() and GENERATED_MARK not in out.read_text(errors="replace")):
+        fail(f"--out {out}: exists and is not a parameter table magshock wrote; choose a new file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(parameters_markdown())
+    write_bytes_atomic(out, parameters_markdown().encode())
     console.print(f"wrote {out}", highlight=False, soft_wrap=True)
 
 

@@ -228,3 +228,60 @@ def test_more_bad_inputs_exit_2_without_traceback(tmp_path):
 def test_viz_refuses_a_bad_scenario_before_serving():
     res = runner.invoke(app, ["viz", "no_such_scenario"])
     assert res.exit_code == 2 and "scenario file not found" in res.output
+
+
+def _one_error_line(res) -> str:
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    return lines[0]
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_magshock_result(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.docx").write_text("years of work")
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "3", "--out", str(out), "--overwrite"]
+    )
+    assert "not a magshock result" in _one_error_line(res)
+    assert sorted(p.name for p in out.iterdir()) == ["chapter1.docx"]
+    assert (out / "chapter1.docx").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+
+
+def test_overwrite_refuses_a_result_folder_holding_files_magshock_did_not_write(tmp_path):
+    out = tmp_path / "r"
+    assert (
+        runner.invoke(app, ["run", "no_controls", "--weeks", "3", "--out", str(out)]).exit_code == 0
+    )
+    (out / "notes.txt").write_text("mine")
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "4", "--out", str(out), "--overwrite"]
+    )
+    assert "notes.txt" in _one_error_line(res)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert len(pd.read_parquet(out / "steps.parquet")) == 3
+
+
+def test_overwrite_refuses_a_manifest_that_is_not_ours(tmp_path):
+    out = tmp_path / "web"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "my web app", "icons": []}')
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "3", "--out", str(out), "--overwrite"]
+    )
+    assert "not a magshock result" in _one_error_line(res)
+    assert (out / "manifest.json").read_text() == '{"name": "my web app", "icons": []}'
+
+
+def test_parameters_never_overwrites_a_file_it_did_not_write(tmp_path):
+    mine = tmp_path / "README.md"
+    mine.write_text("# My project\n")
+    res = runner.invoke(app, ["parameters", "--out", str(mine)])
+    assert "--out" in _one_error_line(res)
+    assert mine.read_text() == "# My project\n"
+    ours = tmp_path / "PARAMETERS.md"
+    assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
+    assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
+    assert ours.read_text() == Path("docs/PARAMETERS.md").read_text()

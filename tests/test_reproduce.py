@@ -71,3 +71,14 @@ def test_update_writes_references(tmp_path):
     assert results[0].ok
     assert (tmp_path / "history" / "kpis.csv").exists()
     assert json.loads((tmp_path / "history" / "manifest.json").read_text())["name"] == "history"
+
+
+def test_update_never_replaces_a_folder_it_did_not_write(tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    (folder / "kpis.csv").write_text("my,own\n1,2\n")
+    res = runner.invoke(app, ["reproduce", "history", "--update", "--reference-dir", str(tmp_path)])
+    assert res.exit_code == 2 and "not a magshock" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["kpis.csv"]
+    assert (folder / "kpis.csv").read_text() == "my,own\n1,2\n"
