@@ -19,7 +19,7 @@ from rich.text import Text
 from experiments.atomic import OutputExistsError, check_replaceable
 from experiments.results import write_run
 from simulation.run import simulate
-from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, check_name, load_scenario
 
 app = typer.Typer(
     help="magshock: agent-based model of the 2025 rare-earth magnet export controls.",
@@ -254,7 +254,10 @@ def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: boo
         return out
     base = Path("results") / exp_name
     if name is not None:
-        return base / name
+        try:
+            return base / check_name(name)
+        except ValueError as err:
+            fail(f"--name {name!r}: {err}")
     if resume:
         unfinished = sorted(
             (

@@ -42,9 +42,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulation.scenario import (
+    NAME_RULE,
+    SafeName,
     Scenario,
     ScenarioError,
     apply_overrides,
+    default_name,
     read_scenario_file,
     resolve_scenario_path,
     validate_scenario,
@@ -112,7 +115,7 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Used for the results folder.")
+    name: SafeName = Field(description=f"Used for the results folder ({NAME_RULE}).")
     description: str = ""
     scenario: str = Field(description="Base scenario: a path next to this file or a library name.")
     replications: int = Field(1, ge=1, le=100_000, description="Runs per design point.")
@@ -380,7 +383,7 @@ def load_experiment(path: str | Path, quick: bool = False, sampling: str | None 
         base_raw, sources = read_scenario_file(scenario_path, ())
     except ScenarioError as err:
         raise ExperimentError(f"{path}: scenario: {err}") from None
-    base_raw.setdefault("name", scenario_path.stem)
+    base_raw.setdefault("name", default_name(scenario_path.stem))
     points = expand(experiment)
     scenarios = []
     for point in points:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import re
 import tomllib
 import types
 import typing
@@ -21,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,6 +37,32 @@ from simulation.policies import LicencePolicy, Timeline, policy_class, policy_fr
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
 DEFAULT_SCENARIO = "baseline_2025.toml"
+
+
+NAME_RULE = "1-100 letters, digits, '_', '-' or '.', not starting with '.' or '-'"
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def check_name(value: str) -> str:
+    """Return ``value`` if it is a safe single folder name (:data:`NAME_RULE`).
+
+    Scenario and experiment names become folders under ``results/``: a name with a path
+    separator, ``..``, a leading dot or a control character could write elsewhere or hide.
+
+    Raises:
+        ValueError: naming the rule (not echoing the value, which may hold control characters).
+    """
+    if not _NAME_RE.fullmatch(value):
+        raise ValueError(f"must be {NAME_RULE} (it names a folder under results/)")
+    return value
+
+
+def default_name(stem: str) -> str:
+    """A safe name made from a file name: other characters become ``_`` (see :func:`check_name`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".-")[:100] or "unnamed"
+
+
+SafeName = Annotated[str, AfterValidator(check_name)]
 
 
 class ScenarioError(ValueError):
@@ -379,7 +407,7 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    name: str = Field("unnamed", description="Short scenario name.")
+    name: SafeName = Field("unnamed", description=f"Short scenario name ({NAME_RULE}).")
     description: str = Field("", description="One-line description.")
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     market: MarketConfig = Field(default_factory=MarketConfig)
@@ -647,7 +675,7 @@ def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
     """
     resolved = resolve_scenario_path(DEFAULT_SCENARIO if path is None else path)
     raw, sources = read_scenario_file(resolved, ())
-    raw.setdefault("name", resolved.stem)
+    raw.setdefault("name", default_name(resolved.stem))
     label = str(path) if path is not None else str(resolved)
     try:
         data = apply_overrides(raw, overrides) if overrides else raw

@@ -285,3 +285,14 @@ def test_parameters_never_overwrites_a_file_it_did_not_write(tmp_path):
     assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
     assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
     assert ours.read_text() == Path("docs/PARAMETERS.md").read_text()
+
+
+def test_a_scenario_named_dot_dot_cannot_write_outside_results(tmp_path, monkeypatch):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    (work / "evil.toml").write_text('extends = "baseline_2025"\nname = "../../x"\n')
+    res = runner.invoke(app, ["run", "evil.toml", "--weeks", "2"])
+    line = _one_error_line(res)
+    assert "evil.toml" in line and "name" in line and "letters, digits" in line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "evil.toml"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -354,3 +355,21 @@ def test_headline_levels_are_valid_and_distinct():
     )
     assert ban.licensing.kind == "ban"
     assert np.isclose(load_scenario("baseline_2025").incentive.subsidy_usd_per_kg, 25.0)
+
+
+@pytest.mark.parametrize("name", ["../../x", "ABSOLUTE", "..", "a/b"])
+def test_experiment_and_sweep_names_stay_under_results(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "elsewhere")
+    exp = write_experiment(tmp_path)
+    res = runner.invoke(app, ["sweep", str(exp), "--workers", "1", "--name", name])
+    assert res.exit_code == 2 and "--name" in res.stderr and "letters, digits" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(exp.read_text().replace('name = "small"', f"name = {json.dumps(name)}"))
+    with pytest.raises(ExperimentError, match=r"name: .*letters, digits"):
+        load_experiment(bad)
+    res = runner.invoke(app, ["sweep", str(bad), "--workers", "1"])
+    assert res.exit_code == 2 and "letters, digits" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "small.toml"]
