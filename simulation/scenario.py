@@ -414,7 +414,7 @@ class Scenario(BaseModel):
     licensing: LicencePolicy = Field(
         default_factory=lambda: policy_from_config({"kind": "open"}),
         description="Licence policy (a table with kind = open|ban|case_by_case|quota|"
-        "preferential|timeline, or a user class).",
+        "preferential|timeline, or a kind registered under the magshock.policies entry points).",
     )
     exporters: list[ExporterConfig] = Field(min_length=1)
     oems: list[OEMConfig] = Field(min_length=1)

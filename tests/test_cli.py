@@ -296,3 +296,41 @@ def test_a_scenario_named_dot_dot_cannot_write_outside_results(tmp_path, monkeyp
     line = _one_error_line(res)
     assert "evil.toml" in line and "name" in line and "letters, digits" in line
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "evil.toml"]
+
+
+SIDE_EFFECT_MODULE = """
+from pathlib import Path
+Path(__file__).with_name("IMPORTED").write_text("validate ran code from a scenario file")
+class Policy: pass
+"""
+
+
+@pytest.mark.parametrize("kind", ["os:system", "magshock_sidefx:Policy", "magshock_sidefx"])
+def test_validate_never_imports_what_a_scenario_names(tmp_path, monkeypatch, kind):
+    plugin = tmp_path / "plugins"
+    plugin.mkdir()
+    (plugin / "magshock_sidefx.py").write_text(SIDE_EFFECT_MODULE)
+    monkeypatch.syspath_prepend(str(plugin))
+    monkeypatch.setenv("PYTHONPATH", str(plugin))
+    single = tmp_path / "single.toml"
+    single.write_text(f'extends = "baseline_2025"\n[licensing]\nkind = "{kind}"\n')
+    phased = tmp_path / "phased.toml"
+    phased.write_text(
+        'extends = "baseline_2025"\n[licensing]\nkind = "timeline"\n'
+        f'[[licensing.phases]]\nstart_week = 0\npolicy = {{ kind = "{kind}" }}\n'
+    )
+    for path in (single, phased):
+        line = _one_error_line(runner.invoke(app, ["validate", str(path)]))
+        assert f"unknown licence policy kind '{kind}'" in line
+        assert "allowed: " in line and "case_by_case" in line and "timeline" in line
+    line = _one_error_line(
+        runner.invoke(app, ["run", "baseline_2025", "--set", f"licensing_policy={kind!r}"])
+    )
+    assert "allowed: " in line
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "validate", str(single)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert not (plugin / "IMPORTED").exists()
