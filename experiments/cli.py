@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 import tomllib
 from datetime import datetime
@@ -27,9 +28,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, one_line: bool = False) -> str:
+    r"""User text made safe for a terminal: control characters as visible escapes (``\x1b``).
+
+    File names, scenario labels and error text may hold ESC or other C0/C1 characters, which
+    a terminal would obey (clear the screen, retitle the window, hide text). Tabs and newlines
+    are kept unless ``one_line``.
+    """
+    pattern = _CONTROL_OR_NEWLINE if one_line else _CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class SafeConsole(Console):
+    """A rich console that shows control characters in printed strings escaped, never raw."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Render ``text`` as rich does, after :func:`shown`."""
+        return super().render_str(shown(text), **kwargs)
+
+
 # Markup is opt-in: scenario names, paths and messages are user text and may contain "[...]".
-console = Console(markup=False)
-err_console = Console(stderr=True, markup=False)
+console = SafeConsole(markup=False)
+err_console = SafeConsole(stderr=True, markup=False)
 
 EXIT_USER_ERROR = 2
 
@@ -37,7 +61,10 @@ EXIT_USER_ERROR = 2
 def fail(message: str) -> None:
     """Print one error line and exit with code 2 (a user mistake, not a crash)."""
     err_console.print(
-        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+        f"[bold red]error:[/] {escape(shown(message, one_line=True))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
     )
     raise typer.Exit(EXIT_USER_ERROR)
 
@@ -186,7 +213,7 @@ def scenarios() -> None:
             spec = load_scenario(path)
             table.add_row(path.stem, spec.licensing.kind, spec.description)
         except ScenarioError as err:
-            table.add_row(path.stem, "-", Text(f"invalid: {err}", style="red"))
+            table.add_row(path.stem, "-", Text(shown(f"invalid: {err}"), style="red"))
     console.print(table)
 
 
@@ -495,7 +522,7 @@ def validate_history_command(
             f"{row.share_in_band:.0%}",
             Text(row.result, style="green" if row.result == "PASS" else "bold red"),
         )
-    Console(markup=False, width=max(console.width, 120)).print(out)
+    SafeConsole(markup=False, width=max(console.width, 120)).print(out)
     if (table["result"] != "PASS").any():
         raise typer.Exit(1)
 

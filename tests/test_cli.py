@@ -334,3 +334,49 @@ def test_validate_never_imports_what_a_scenario_names(tmp_path, monkeypatch, kin
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert not (plugin / "IMPORTED").exists()
+
+
+ESC = "\x1b"
+
+
+def _shown_escaped(text: str) -> None:
+    assert ESC not in text and "\x07" not in text and "\x9b" not in text, repr(text)
+    assert "\\x1b" in text, text
+
+
+def test_errors_show_control_characters_escaped_on_one_line(tmp_path):
+    res = runner.invoke(app, ["run", f"no\npe{ESC}[2J\x9b", "--out", str(tmp_path / "o")])
+    line = _one_error_line(res)
+    _shown_escaped(line)
+    assert "\\n" in line and "\\x9b" in line
+
+
+def test_run_output_shows_control_characters_escaped(tmp_path):
+    spec = tmp_path / "s.toml"
+    base = Path("experiments/scenarios/baseline_2025.toml").read_text()
+    spec.write_text(base.replace('name = "in-e2w"', 'name = "in-e2w\\u001b[31m\\u0007"', 1))
+    out = tmp_path / f"out{ESC}]0;title\x07"
+    res = runner.invoke(app, ["run", str(spec), "--weeks", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)
+    assert "in-e2w\\x1b[31m\\x07: first stop" in res.stdout
+    assert "\\x1b]0;title" in res.stdout  # the path, shown escaped (a long line may wrap)
+
+
+def test_scenario_listing_and_validate_show_control_characters_escaped(tmp_path, monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    base = Path("experiments/scenarios/no_controls.toml").read_text()
+    (library / "ok.toml").write_text(
+        'extends = "baseline_2025"\ndescription = "fine\\u001b[2J"\n' + base.split("\n", 1)[0]
+    )
+    (library / f"bad{ESC}[5m.toml").write_text("name = 1\n")
+    monkeypatch.setattr("experiments.cli.SCENARIO_DIR", library)
+    res = runner.invoke(app, ["scenarios"])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)
+    good = tmp_path / f"x{ESC}[1m.toml"
+    good.write_text('extends = "baseline_2025"\n')
+    res = runner.invoke(app, ["validate", str(good)])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)

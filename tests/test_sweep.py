@@ -373,3 +373,11 @@ def test_experiment_and_sweep_names_stay_under_results(tmp_path, monkeypatch, na
     res = runner.invoke(app, ["sweep", str(bad), "--workers", "1"])
     assert res.exit_code == 2 and "letters, digits" in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "small.toml"]
+
+
+def test_sweep_progress_shows_control_characters_in_the_folder_escaped(tmp_path):
+    exp = write_experiment(tmp_path, weeks=4, replications=1)
+    out = tmp_path / "out\x1b[2J"
+    res = runner.invoke(app, ["sweep", str(exp), "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout and "out\\x1b[2J" in res.stdout
