@@ -259,7 +259,7 @@ class _Explode(CaseByCase):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    policy = f'{{ kind = "{__name__}:_Explode", min_delay_working_days = 0 }}'
+    policy = '{ kind = "explode_test", min_delay_working_days = 0 }'
     extra = f"explode = {{ licensing_policy = {policy} }}"
     design = load_experiment(write_experiment(tmp_path, extra=extra))
     summary = sweep(design, tmp_path / "e", workers=1)
