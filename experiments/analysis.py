@@ -222,8 +222,8 @@ def analyse_sensitivity(folder: Path, method: str, kpis: list[str] | None = None
         table = morris_table(problem, x, y, experiment.morris_levels, experiment.seed_root)
         measure, conf = "mu_star", "mu_star_conf"
     target = Path(folder) / "analysis"
-    keep = {p.name: p.read_bytes() for p in target.glob("*")} if target.exists() else {}
-    with atomic_directory(target, overwrite=True) as tmp:
+    keep = {p.name: p.read_bytes() for p in target.glob("*") if p.is_file()}
+    with atomic_directory(target, overwrite=True, entries=("sobol.*", "morris.*")) as tmp:
         for name, data in keep.items():  # keep the other method's results
             if not name.startswith(method):
                 (tmp / name).write_bytes(data)
@@ -317,7 +317,8 @@ def discover(
         box.box_lim.to_markdown(),
     ]
     target = Path(folder) / "discovery"
-    with atomic_directory(target, overwrite=True) as tmp:
+    entries = ("boxes.md", "trajectory.csv", "trajectory.png")
+    with atomic_directory(target, overwrite=True, entries=entries) as tmp:
         (tmp / "boxes.md").write_text("\n".join(text) + "\n")
         trajectory.to_csv(tmp / "trajectory.csv", index=False)
         _trajectory_plot(trajectory, chosen, condition, tmp / "trajectory.png")

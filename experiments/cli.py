@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 import tomllib
 from concurrent.futures import BrokenExecutor
@@ -18,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from experiments.atomic import OutputExistsError
+from experiments.atomic import OutputExistsError, check_replaceable
 from experiments.results import write_run
 from simulation.run import simulate
 from simulation.scenario import (
@@ -26,6 +27,7 @@ from simulation.scenario import (
     Scenario,
     ScenarioError,
     SimulationConfig,
+    check_name,
     load_scenario,
     parse_toml,
 )
@@ -52,9 +54,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 but tab and newline, DEL, C1
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, one_line: bool = False) -> str:
+    r"""User text made safe for a terminal: control characters as visible escapes (``\x1b``).
+
+    File names, scenario labels and error text may hold ESC or other C0/C1 characters, which
+    a terminal would obey (clear the screen, retitle the window, hide text). Tabs and newlines
+    are kept unless ``one_line``.
+    """
+    pattern = _CONTROL_OR_NEWLINE if one_line else _CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class SafeConsole(Console):
+    """A rich console that shows control characters in printed strings escaped, never raw."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Render ``text`` as rich does, after :func:`shown`."""
+        return super().render_str(shown(text), **kwargs)
+
+
 # Markup is opt-in: scenario names, paths and messages are user text and may contain "[...]".
-console = Console(markup=False)
-err_console = Console(stderr=True, markup=False)
+console = SafeConsole(markup=False)
+err_console = SafeConsole(stderr=True, markup=False)
 
 EXIT_USER_ERROR = 2
 
@@ -62,7 +87,10 @@ EXIT_USER_ERROR = 2
 def fail(message: str) -> None:
     """Print one error line and exit with code 2 (a user mistake, not a crash)."""
     err_console.print(
-        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+        f"[bold red]error:[/] {escape(shown(message, one_line=True))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
     )
     raise typer.Exit(EXIT_USER_ERROR)
 
@@ -85,12 +113,18 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def check_output_folder(out: Path, overwrite: bool) -> None:
-    """Refuse, before any work, an output path that is a file, sits under a file, or is taken."""
+    """Refuse, before any work, an output path that is a file, sits under a file, or is taken.
+
+    With ``overwrite`` only a folder magshock wrote may be replaced (see
+    :func:`experiments.atomic.check_replaceable`).
+    """
     for parent in (out, *out.parents):
         if parent.exists() and not parent.is_dir():
             fail(f"{out}: {parent} is a file, not a folder")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        fail(f"{out}: output folder exists and is not empty (use --overwrite)")
+    try:
+        check_replaceable(out, overwrite)
+    except OutputExistsError as err:
+        fail(str(err))
 
 
 def _load(path: str, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -214,7 +248,7 @@ def scenarios() -> None:
             spec = load_scenario(path)
             table.add_row(path.stem, spec.licensing.kind, spec.description)
         except ScenarioError as err:
-            table.add_row(path.stem, "-", Text(f"invalid: {err}", style="red"))
+            table.add_row(path.stem, "-", Text(shown(f"invalid: {err}"), style="red"))
     console.print(table)
 
 
@@ -282,7 +316,10 @@ def _sweep_folder(exp_name: str, out: Path | None, name: str | None, resume: boo
         return out
     base = Path("results") / exp_name
     if name is not None:
-        return base / name
+        try:
+            return base / check_name(name)
+        except ValueError as err:
+            fail(f"--name {name!r}: {err}")
     if resume:
         unfinished = sorted(
             (
@@ -453,7 +490,7 @@ def _sensitivity(
     folder = _execute_sweep(experiment, workers, scheduler, resume, name, out, quick, sampling, yes)
     try:
         target = analyse_sensitivity(folder, method, kpi or None)
-    except AnalysisError as err:
+    except (AnalysisError, OutputExistsError) as err:
         fail(str(err))
     console.print((target / f"{method}.md").read_text(), highlight=False, soft_wrap=True)
     console.print(f"-> {target}", highlight=False, soft_wrap=True)
@@ -504,7 +541,7 @@ def analyse_discover(
 
     try:
         target = discover(folder, kpi, above=above, below=below)
-    except AnalysisError as err:
+    except (AnalysisError, OutputExistsError) as err:
         fail(str(err))
     console.print((target / "boxes.md").read_text(), highlight=False, soft_wrap=True)
     console.print(f"-> {target}", highlight=False, soft_wrap=True)
@@ -562,7 +599,7 @@ def validate_history_command(
             f"{row.share_in_band:.0%}",
             Text(row.result, style="green" if row.result == "PASS" else "bold red"),
         )
-    Console(markup=False, width=max(console.width, 120)).print(out)
+    SafeConsole(markup=False, width=max(console.width, 120)).print(out)
     if (table["result"] != "PASS").any():
         raise typer.Exit(1)
 
@@ -588,7 +625,7 @@ def reproduce_command(
         results = reproduce(
             names, update=update, root=reference_dir or REFERENCE_DIR, workers=workers
         )
-    except ValueError as err:
+    except (ValueError, OutputExistsError) as err:
         fail(str(err))
     failed = False
     for r in results:
@@ -653,10 +690,13 @@ def parameters(
     ),
 ) -> None:
     """Regenerate the parameter table (name, unit, default, range, source) from the schema."""
-    from experiments.paramdoc import parameters_markdown
+    from experiments.atomic import write_bytes_atomic
+    from experiments.paramdoc import GENERATED_MARK, parameters_markdown
 
+    if out.is_dir() or (out.exists() and GENERATED_MARK not in out.read_text(errors="replace")):
+        fail(f"--out {out}: exists and is not a parameter table magshock wrote; choose a new file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(parameters_markdown())
+    write_bytes_atomic(out, parameters_markdown().encode())
     console.print(f"wrote {out}", highlight=False, soft_wrap=True)
 
 

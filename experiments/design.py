@@ -43,10 +43,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simulation.policies import refuse_bools_for_numbers
 from simulation.scenario import (
+    NAME_RULE,
+    SafeName,
     Scenario,
     ScenarioError,
     allowed_range,
     apply_overrides,
+    default_name,
     parse_toml,
     read_scenario_file,
     resolve_scenario_path,
@@ -122,7 +125,7 @@ class Experiment(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Used for the results folder.")
+    name: SafeName = Field(description=f"Used for the results folder ({NAME_RULE}).")
     description: str = ""
     scenario: str = Field(description="Base scenario: a path next to this file or a library name.")
     replications: int = Field(1, ge=1, le=100_000, description="Runs per design point.")
@@ -423,7 +426,7 @@ def load_experiment(
         base_raw, sources = read_scenario_file(scenario_path, ())
     except ScenarioError as err:
         raise ExperimentError(f"{path}: scenario: {err}") from None
-    base_raw.setdefault("name", scenario_path.stem)
+    base_raw.setdefault("name", default_name(scenario_path.stem))
     points = expand(experiment)
     scenarios = []
     for point in points:

@@ -131,12 +131,15 @@ HEADER = (
 )
 
 
+GENERATED_MARK = "Generated from the scenario schema by `magshock parameters`"
+
+
 def parameters_markdown() -> str:
     """The whole PARAMETERS.md text."""
     out = [
         "# Parameters",
         "",
-        "Generated from the scenario schema by `magshock parameters` - do not edit by hand (a "
+        f"{GENERATED_MARK} - do not edit by hand (a "
         "test fails when this file drifts from the code). Sources are ids in "
         "`CALIBRATION.md` (`C-...`, `SF-...`); `assumption` marks a value nobody here could "
         "source; `DERIVED` is arithmetic on sourced figures. Values in "

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 from scipy import stats
 
-from experiments.atomic import atomic_directory
+from experiments.atomic import OutputExistsError, atomic_directory, check_replaceable
 
 FIXED_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error", "wall_time_s")
 HEADLINE_KPIS = (
@@ -50,6 +50,14 @@ HEADLINE_KPIS = (
 SUMMARY_COLUMNS = ("factor", "level", "kpi", "n", "mean", "ci95_lo", "ci95_hi", "failed")
 REPORT_DIRNAME = "report"
 HEATMAP_FILE = "heatmap_lost_production.png"
+REPORT_ENTRIES = (
+    "summary.csv",
+    "cells.csv",
+    "summary.md",
+    "index.html",
+    HEATMAP_FILE,
+    "fan_production_*.png",
+)  # all a report folder may hold: anything else there is the user's and is never replaced
 ALL_RUNS = "all runs"
 
 _LOST_RE = re.compile(r"^lost_production_pct__([^_]+)$")
@@ -772,6 +780,11 @@ def write_report(run_dir: Path) -> Path:
             column, or a sweep without successful runs.
     """
     sweep = load_sweep(Path(run_dir))
+    target = sweep.run_dir / REPORT_DIRNAME
+    try:
+        check_replaceable(target, overwrite=True, entries=REPORT_ENTRIES)
+    except OutputExistsError as err:
+        raise ReportError(str(err)) from None
     runs = sweep.runs
     kpis = headline_kpis(runs, sweep.factors)
     n_ok = int(sweep.ok.sum())
@@ -781,8 +794,7 @@ def write_report(run_dir: Path) -> Path:
     cells = cell_table(runs, sweep.factors, kpis)
     tables = _summary_tables(summary, runs, sweep.factors)
 
-    target = sweep.run_dir / REPORT_DIRNAME
-    with atomic_directory(target, overwrite=True) as tmp:
+    with atomic_directory(target, overwrite=True, entries=REPORT_ENTRIES) as tmp:
         summary.to_csv(tmp / "summary.csv", index=False)
         cells.to_csv(tmp / "cells.csv", index=False)
         (tmp / "summary.md").write_text(_markdown(sweep.name, n_ok, n_failed, tables))

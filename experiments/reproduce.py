@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.atomic import atomic_directory, check_replaceable
 from experiments.design import load_experiment
 from experiments.results import git_commit, package_versions
 from experiments.runner import sweep
@@ -85,10 +86,13 @@ def environment() -> dict[str, Any]:
 
 def save_reference(canonical: Canonical, table: pd.DataFrame, root: Path = REFERENCE_DIR) -> None:
     """Write ``kpis.csv`` and ``manifest.json`` for one canonical experiment."""
-    folder = root / canonical.name
-    folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "kpis.csv", index=False, float_format="%.17g")
-    manifest = {
+    with atomic_directory(root / canonical.name, overwrite=True) as folder:
+        table.to_csv(folder / "kpis.csv", index=False, float_format="%.17g")
+        (folder / "manifest.json").write_text(json.dumps(_manifest(canonical), indent=2) + "\n")
+
+
+def _manifest(canonical: Canonical) -> dict[str, Any]:
+    return {
         "name": canonical.name,
         "description": canonical.description,
         "environment": environment(),
@@ -97,7 +101,6 @@ def save_reference(canonical: Canonical, table: pd.DataFrame, root: Path = REFER
         "atol": ATOL,
         "seed_root": SEED_ROOT,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 @dataclass
@@ -160,12 +163,17 @@ def reproduce(
 
     Raises:
         ValueError: for an unknown name.
+        OutputExistsError: with ``update``, a reference folder holding what magshock did not
+            write (checked before any run).
     """
     known = {c.name: c for c in CANONICAL}
     chosen = names or list(known)
     unknown = [n for n in chosen if n not in known]
     if unknown:
         raise ValueError(f"unknown canonical experiment(s) {unknown}; choose from {list(known)}")
+    if update:  # refuse before hours of runs, not after
+        for name in chosen:
+            check_replaceable(root / name, overwrite=True)
     results = []
     for name in chosen:
         table = compute(known[name], workers=workers)

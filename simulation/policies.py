@@ -10,18 +10,22 @@ when a scenario is loaded, with units in their names) and its methods are the be
 * ``decide(application, week, rng) -> Decision`` – approve (fully or partly) or deny
 
 A user adds a policy by subclassing :class:`LicencePolicy` with a new ``kind`` literal; the class
-registers itself and scenario files can then say ``kind = "my_policy"`` (or give the import
-path ``kind = "mypackage.module:MyPolicy"``).
+registers itself when its module is imported, and scenario files can then say
+``kind = "my_policy"``. For the command line, a package makes its policies known through the
+entry-point group ``magshock.policies`` (in its ``pyproject.toml``:
+``[project.entry-points."magshock.policies"]`` ``my_policy = "mypackage.policies:MyPolicy"``);
+such a class is imported only when a scenario names that registered kind. A scenario file can
+never name a module: validating a file runs no code from it.
 """
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 import typing
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -36,6 +40,7 @@ from pydantic import (
 )
 
 WORKING_DAYS_PER_WEEK = 5
+ENTRY_POINT_GROUP = "magshock.policies"
 
 
 def refuse_bools_for_numbers(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
@@ -200,29 +205,42 @@ def policy_from_config(config: Any) -> LicencePolicy:
         raise ValueError("a licence policy must be a table with a 'kind' key")
     kind = config.get("kind")
     if not isinstance(kind, str):
-        raise ValueError(f"licence policy needs kind = one of {sorted(LicencePolicy.registry)}")
+        raise ValueError(f"licence policy needs kind = one of {', '.join(policy_kinds())}")
     cls = policy_class(kind)
-    # A class named by import path validates under its own registered kind.
+    # An entry point may name a class by another kind: it validates under its own.
     return cls.model_validate({**config, "kind": cls.model_fields["kind"].default})
 
 
+def policy_kinds() -> list[str]:
+    """Every kind a scenario may name: defined policy classes and registered entry points."""
+    registered = (ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted({*LicencePolicy.registry, *registered})
+
+
 def policy_class(kind: str) -> type[LicencePolicy]:
-    """Look up a policy class by registered name or ``module:Class`` import path."""
+    """Look up a policy class by kind: a defined class, else a ``magshock.policies`` entry point.
+
+    Nothing else is ever imported, so a scenario file cannot make magshock run code.
+
+    Raises:
+        ValueError: one line, for an unknown kind (listing the allowed ones) or an entry point
+            that fails to load or is not a :class:`LicencePolicy` subclass.
+    """
     if kind in LicencePolicy.registry:
         return LicencePolicy.registry[kind]
-    if ":" in kind:
-        module_name, _, attr = kind.partition(":")
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=kind):
         try:
-            cls = getattr(importlib.import_module(module_name), attr)
+            cls = ep.load()
         except (ImportError, AttributeError) as err:
-            raise ValueError(f"cannot import licence policy {kind!r}: {err}") from None
+            raise ValueError(
+                f"licence policy kind {kind!r}: cannot load {ep.value}: {err}"
+            ) from None
         if isinstance(cls, type) and issubclass(cls, LicencePolicy):
             return cls
-        raise ValueError(f"{kind!r} is not a LicencePolicy subclass")
-    raise ValueError(
-        f"unknown licence policy kind {kind!r}; "
-        f"allowed: {', '.join(sorted(LicencePolicy.registry))}"
-    )
+        raise ValueError(
+            f"licence policy kind {kind!r}: entry point {ep.value} is not a LicencePolicy subclass"
+        )
+    raise ValueError(f"unknown licence policy kind {kind!r}; allowed: {', '.join(policy_kinds())}")
 
 
 class Open(LicencePolicy):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import re
 import tomllib
 import types
 import typing
@@ -21,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +46,32 @@ SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
 DEFAULT_SCENARIO = "baseline_2025.toml"
 MAX_NESTING = 32  # levels of arrays/tables in a TOML file or value (deeper exhausts the stack)
 MAX_EXTENDS = 32  # files in an ``extends`` chain
+
+
+NAME_RULE = "1-100 letters, digits, '_', '-' or '.', not starting with '.' or '-'"
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def check_name(value: str) -> str:
+    """Return ``value`` if it is a safe single folder name (:data:`NAME_RULE`).
+
+    Scenario and experiment names become folders under ``results/``: a name with a path
+    separator, ``..``, a leading dot or a control character could write elsewhere or hide.
+
+    Raises:
+        ValueError: naming the rule (not echoing the value, which may hold control characters).
+    """
+    if not _NAME_RE.fullmatch(value):
+        raise ValueError(f"must be {NAME_RULE} (it names a folder under results/)")
+    return value
+
+
+def default_name(stem: str) -> str:
+    """A safe name made from a file name: other characters become ``_`` (see :func:`check_name`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".-")[:100] or "unnamed"
+
+
+SafeName = Annotated[str, AfterValidator(check_name)]
 
 
 class ScenarioError(ValueError):
@@ -431,14 +459,14 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field("unnamed", description="Short scenario name.")
+    name: SafeName = Field("unnamed", description=f"Short scenario name ({NAME_RULE}).")
     description: str = Field("", description="One-line description.")
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     market: MarketConfig = Field(default_factory=MarketConfig)
     licensing: LicencePolicy = Field(
         default_factory=lambda: policy_from_config({"kind": "open"}),
         description="Licence policy (a table with kind = open|ban|case_by_case|quota|"
-        "preferential|timeline, or a user class).",
+        "preferential|timeline, or a kind registered under the magshock.policies entry points).",
     )
     exporters: list[ExporterConfig] = Field(min_length=1)
     oems: list[OEMConfig] = Field(min_length=1)
@@ -727,7 +755,7 @@ def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
     """
     resolved = resolve_scenario_path(DEFAULT_SCENARIO if path is None else path)
     raw, sources = read_scenario_file(resolved, ())
-    raw.setdefault("name", resolved.stem)
+    raw.setdefault("name", default_name(resolved.stem))
     label = str(path) if path is not None else str(resolved)
     try:
         data = apply_overrides(raw, overrides) if overrides else raw

@@ -228,3 +228,155 @@ def test_more_bad_inputs_exit_2_without_traceback(tmp_path):
 def test_viz_refuses_a_bad_scenario_before_serving():
     res = runner.invoke(app, ["viz", "no_such_scenario"])
     assert res.exit_code == 2 and "scenario file not found" in res.output
+
+
+def _one_error_line(res) -> str:
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.stderr
+    return lines[0]
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_magshock_result(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.docx").write_text("years of work")
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "3", "--out", str(out), "--overwrite"]
+    )
+    assert "not a magshock result" in _one_error_line(res)
+    assert sorted(p.name for p in out.iterdir()) == ["chapter1.docx"]
+    assert (out / "chapter1.docx").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+
+
+def test_overwrite_refuses_a_result_folder_holding_files_magshock_did_not_write(tmp_path):
+    out = tmp_path / "r"
+    assert (
+        runner.invoke(app, ["run", "no_controls", "--weeks", "3", "--out", str(out)]).exit_code == 0
+    )
+    (out / "notes.txt").write_text("mine")
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "4", "--out", str(out), "--overwrite"]
+    )
+    assert "notes.txt" in _one_error_line(res)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert len(pd.read_parquet(out / "steps.parquet")) == 3
+
+
+def test_overwrite_refuses_a_manifest_that_is_not_ours(tmp_path):
+    out = tmp_path / "web"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "my web app", "icons": []}')
+    res = runner.invoke(
+        app, ["run", "no_controls", "--weeks", "3", "--out", str(out), "--overwrite"]
+    )
+    assert "not a magshock result" in _one_error_line(res)
+    assert (out / "manifest.json").read_text() == '{"name": "my web app", "icons": []}'
+
+
+def test_parameters_never_overwrites_a_file_it_did_not_write(tmp_path):
+    mine = tmp_path / "README.md"
+    mine.write_text("# My project\n")
+    res = runner.invoke(app, ["parameters", "--out", str(mine)])
+    assert "--out" in _one_error_line(res)
+    assert mine.read_text() == "# My project\n"
+    ours = tmp_path / "PARAMETERS.md"
+    assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
+    assert runner.invoke(app, ["parameters", "--out", str(ours)]).exit_code == 0
+    assert ours.read_text() == Path("docs/PARAMETERS.md").read_text()
+
+
+def test_a_scenario_named_dot_dot_cannot_write_outside_results(tmp_path, monkeypatch):
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    (work / "evil.toml").write_text('extends = "baseline_2025"\nname = "../../x"\n')
+    res = runner.invoke(app, ["run", "evil.toml", "--weeks", "2"])
+    line = _one_error_line(res)
+    assert "evil.toml" in line and "name" in line and "letters, digits" in line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "evil.toml"]
+
+
+SIDE_EFFECT_MODULE = """
+from pathlib import Path
+Path(__file__).with_name("IMPORTED").write_text("validate ran code from a scenario file")
+class Policy: pass
+"""
+
+
+@pytest.mark.parametrize("kind", ["os:system", "magshock_sidefx:Policy", "magshock_sidefx"])
+def test_validate_never_imports_what_a_scenario_names(tmp_path, monkeypatch, kind):
+    plugin = tmp_path / "plugins"
+    plugin.mkdir()
+    (plugin / "magshock_sidefx.py").write_text(SIDE_EFFECT_MODULE)
+    monkeypatch.syspath_prepend(str(plugin))
+    monkeypatch.setenv("PYTHONPATH", str(plugin))
+    single = tmp_path / "single.toml"
+    single.write_text(f'extends = "baseline_2025"\n[licensing]\nkind = "{kind}"\n')
+    phased = tmp_path / "phased.toml"
+    phased.write_text(
+        'extends = "baseline_2025"\n[licensing]\nkind = "timeline"\n'
+        f'[[licensing.phases]]\nstart_week = 0\npolicy = {{ kind = "{kind}" }}\n'
+    )
+    for path in (single, phased):
+        line = _one_error_line(runner.invoke(app, ["validate", str(path)]))
+        assert f"unknown licence policy kind '{kind}'" in line
+        assert "allowed: " in line and "case_by_case" in line and "timeline" in line
+    line = _one_error_line(
+        runner.invoke(app, ["run", "baseline_2025", "--set", f"licensing_policy={kind!r}"])
+    )
+    assert "allowed: " in line
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "validate", str(single)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert not (plugin / "IMPORTED").exists()
+
+
+ESC = "\x1b"
+
+
+def _shown_escaped(text: str) -> None:
+    assert ESC not in text and "\x07" not in text and "\x9b" not in text, repr(text)
+    assert "\\x1b" in text, text
+
+
+def test_errors_show_control_characters_escaped_on_one_line(tmp_path):
+    res = runner.invoke(app, ["run", f"no\npe{ESC}[2J\x9b", "--out", str(tmp_path / "o")])
+    line = _one_error_line(res)
+    _shown_escaped(line)
+    assert "\\n" in line and "\\x9b" in line
+
+
+def test_run_output_shows_control_characters_escaped(tmp_path):
+    spec = tmp_path / "s.toml"
+    base = Path("experiments/scenarios/baseline_2025.toml").read_text()
+    spec.write_text(base.replace('name = "in-e2w"', 'name = "in-e2w\\u001b[31m\\u0007"', 1))
+    out = tmp_path / f"out{ESC}]0;title\x07"
+    res = runner.invoke(app, ["run", str(spec), "--weeks", "2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)
+    assert "in-e2w\\x1b[31m\\x07: first stop" in res.stdout
+    assert "\\x1b]0;title" in res.stdout  # the path, shown escaped (a long line may wrap)
+
+
+def test_scenario_listing_and_validate_show_control_characters_escaped(tmp_path, monkeypatch):
+    library = tmp_path / "library"
+    library.mkdir()
+    base = Path("experiments/scenarios/no_controls.toml").read_text()
+    (library / "ok.toml").write_text(
+        'extends = "baseline_2025"\ndescription = "fine\\u001b[2J"\n' + base.split("\n", 1)[0]
+    )
+    (library / f"bad{ESC}[5m.toml").write_text("name = 1\n")
+    monkeypatch.setattr("experiments.cli.SCENARIO_DIR", library)
+    res = runner.invoke(app, ["scenarios"])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)
+    good = tmp_path / f"x{ESC}[1m.toml"
+    good.write_text('extends = "baseline_2025"\n')
+    res = runner.invoke(app, ["validate", str(good)])
+    assert res.exit_code == 0, res.output
+    _shown_escaped(res.stdout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from importlib.metadata import EntryPoint, EntryPoints
 from typing import Literal
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from mesa import Model
 
 from agents import ChineseExporter, LicensingAuthority
-from simulation import MagnetSupplyModel, load_scenario
+from simulation import MagnetSupplyModel, load_scenario, policies
 from simulation.policies import (
     Application,
     Ban,
@@ -324,10 +325,39 @@ def test_a_user_policy_is_one_class_named_in_a_scenario():
     df = model.datacollector.get_model_vars_dataframe()
     assert (df.loc[df.week % 2 == 1, "licences_approved"] == 0).all()
     assert df.loc[df.week % 2 == 0, "licences_approved"].sum() > 0
-    by_path = load_scenario(
-        "baseline_2025", licensing_policy={"kind": f"{__name__}:_EveryOtherWeek"}
+
+
+def _register(monkeypatch, **kinds: str) -> None:
+    """Pretend installed packages declare ``[project.entry-points."magshock.policies"]``."""
+    found = EntryPoints(EntryPoint(k, v, "magshock.policies") for k, v in kinds.items())
+    monkeypatch.setattr(policies, "entry_points", lambda **select: found.select(**select))
+
+
+def test_a_policy_registered_by_entry_point_is_loaded_by_its_kind(tmp_path, monkeypatch):
+    (tmp_path / "lottery_plugin.py").write_text(
+        "from typing import Literal\n"
+        "from simulation.policies import CaseByCase\n\n\n"
+        "class Lottery(CaseByCase):\n"
+        '    kind: Literal["lottery_by_entry_point"] = "lottery_by_entry_point"\n'
     )
-    assert isinstance(by_path.licensing, _EveryOtherWeek)
+    monkeypatch.syspath_prepend(tmp_path)
+    _register(monkeypatch, lottery_by_entry_point="lottery_plugin:Lottery")
+    scenario = load_scenario("baseline_2025", licensing_policy="lottery_by_entry_point")
+    assert type(scenario.licensing).__name__ == "Lottery"
+    assert scenario.licensing.kind == "lottery_by_entry_point"
+
+
+def test_an_entry_point_that_is_not_a_policy_is_refused(monkeypatch):
+    _register(monkeypatch, not_a_policy="collections:OrderedDict")
+    with pytest.raises(ScenarioError, match="not a LicencePolicy subclass") as info:
+        load_scenario("baseline_2025", licensing_policy="not_a_policy")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["os:system", "simulation.policies:Ban", "math:pi"])
+def test_a_scenario_cannot_name_a_policy_by_import_path(kind):
+    with pytest.raises(ScenarioError, match=f"unknown licence policy kind '{kind}'; allowed: "):
+        load_scenario("baseline_2025", licensing_policy=kind)
 
 
 def test_unknown_policy_kind_is_a_scenario_error():

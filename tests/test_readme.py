@@ -86,9 +86,19 @@ def test_readme_levers_change_the_outcome():
 def test_readme_experiment_example_is_a_valid_experiment(tmp_path):
     from experiments.design import load_experiment
 
-    (block,) = blocks("toml")
+    (block,) = [b for b in blocks("toml") if "replications" in b]
     path = tmp_path / "readme_experiment.toml"
     path.write_text(block.replace('"scenarios/baseline_2025.toml"', '"baseline_2025"'))
     design = load_experiment(path)
     assert len(design.points) == 2 * 2 * 3
     assert design.experiment.replications == 20
+
+
+def test_readme_entry_point_example_registers_the_python_example():
+    import tomllib
+
+    (block,) = [b for b in blocks("toml") if "entry-points" in b]
+    registered = tomllib.loads(block)["project"]["entry-points"]["magshock.policies"]
+    (python,) = [b for b in blocks("python") if "class Lottery" in b]
+    assert registered == {"lottery": "mypackage.policies:Lottery"}
+    assert 'kind: Literal["lottery"]' in python

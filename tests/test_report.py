@@ -363,16 +363,24 @@ def test_index_html_escapes_text(tmp_path):
 def test_existing_report_is_replaced(sweep_dir):
     old = sweep_dir / "report"
     old.mkdir()
-    (old / "stale.txt").write_text("old")
+    (old / "fan_production_XX.png").write_text("a chart of a country no longer in the sweep")
     out = write_report(sweep_dir)
     assert out == old
-    assert not (out / "stale.txt").exists() and (out / "index.html").is_file()
+    assert not (out / "fan_production_XX.png").exists() and (out / "index.html").is_file()
     assert sorted(p.name for p in sweep_dir.iterdir()) == [
         "manifest.json",
         "report",
         "runs.parquet",
         "steps.parquet",
     ]
+
+
+def test_a_report_folder_holding_other_files_is_never_replaced(sweep_dir):
+    old = sweep_dir / "report"
+    old.mkdir()
+    (old / "my_notes.md").write_text("mine")
+    assert "my_notes.md" in _error(sweep_dir)
+    assert sorted(p.name for p in old.iterdir()) == ["my_notes.md"]
 
 
 def test_failure_keeps_the_old_report_and_leaves_no_temp_folder(sweep_dir, monkeypatch):

@@ -92,3 +92,14 @@ def test_cli_reproduce_on_another_platform_passes_within_tolerance(monkeypatch):
     res = runner.invoke(app, ["reproduce", "baseline"])
     assert res.exit_code == 0, res.output
     assert f"PASS baseline: 5 runs, within rtol {RTOL:g}" in res.output
+
+
+def test_update_never_replaces_a_folder_it_did_not_write(tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    (folder / "kpis.csv").write_text("my,own\n1,2\n")
+    res = runner.invoke(app, ["reproduce", "history", "--update", "--reference-dir", str(tmp_path)])
+    assert res.exit_code == 2 and "not a magshock" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["kpis.csv"]
+    assert (folder / "kpis.csv").read_text() == "my,own\n1,2\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -252,3 +253,25 @@ def test_parameter_table_lists_every_field_with_unit_and_source():
         for name in model.model_fields:
             assert f"| `{name}` |" in text
     assert "| `subsidy_usd_per_kg` | USD/kg | `25.0` | [0, 500] | DERIVED, C-PLI-1 |" in text
+
+
+@pytest.mark.parametrize(
+    "name", ["../../x", "/abs/path", "a/b", "a\\b", "..", ".hidden", "-rf", "x\x1b[2J", "", "a b"]
+)
+def test_a_scenario_name_that_is_not_a_plain_folder_name_is_refused(tmp_path, name):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'extends = "baseline_2025"\nname = {json.dumps(name)}\n')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: name: ") and "\n" not in message
+    assert "letters, digits" in message
+
+
+def test_the_default_name_from_a_file_name_is_a_safe_folder_name(tmp_path):
+    path = tmp_path / ".my scenario (v2).toml"
+    base = (SCENARIO_DIR / "baseline_2025.toml").read_text()
+    path.write_text(base.replace('name = "baseline_2025"\n', "", 1))
+    path.with_name("child.toml").write_text('extends = "baseline_2025"\nname = "ok.v2-final_1"\n')
+    assert load_scenario(path).name == "my_scenario__v2_"
+    assert load_scenario(path.with_name("child.toml")).name == "ok.v2-final_1"

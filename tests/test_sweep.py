@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -258,7 +259,7 @@ class _Explode(CaseByCase):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
-    policy = f'{{ kind = "{__name__}:_Explode", min_delay_working_days = 0 }}'
+    policy = '{ kind = "explode_test", min_delay_working_days = 0 }'
     extra = f"explode = {{ licensing_policy = {policy} }}"
     design = load_experiment(write_experiment(tmp_path, extra=extra))
     summary = sweep(design, tmp_path / "e", workers=1)
@@ -354,3 +355,29 @@ def test_headline_levels_are_valid_and_distinct():
     )
     assert ban.licensing.kind == "ban"
     assert np.isclose(load_scenario("baseline_2025").incentive.subsidy_usd_per_kg, 25.0)
+
+
+@pytest.mark.parametrize("name", ["../../x", "ABSOLUTE", "..", "a/b"])
+def test_experiment_and_sweep_names_stay_under_results(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "elsewhere")
+    exp = write_experiment(tmp_path)
+    res = runner.invoke(app, ["sweep", str(exp), "--workers", "1", "--name", name])
+    assert res.exit_code == 2 and "--name" in res.stderr and "letters, digits" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(exp.read_text().replace('name = "small"', f"name = {json.dumps(name)}"))
+    with pytest.raises(ExperimentError, match=r"name: .*letters, digits"):
+        load_experiment(bad)
+    res = runner.invoke(app, ["sweep", str(bad), "--workers", "1"])
+    assert res.exit_code == 2 and "letters, digits" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "small.toml"]
+
+
+def test_sweep_progress_shows_control_characters_in_the_folder_escaped(tmp_path):
+    exp = write_experiment(tmp_path, weeks=4, replications=1)
+    out = tmp_path / "out\x1b[2J"
+    res = runner.invoke(app, ["sweep", str(exp), "--workers", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout and "out\\x1b[2J" in res.stdout

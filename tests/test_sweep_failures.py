@@ -133,7 +133,7 @@ class _KillsItsWorker(CaseByCase):
 
 
 def test_a_run_that_calls_sys_exit_is_recorded_as_failed(tmp_path):
-    policy = f'{{ kind = "{__name__}:_Exits", min_delay_working_days = 0 }}'
+    policy = '{ kind = "sys_exit_test", min_delay_working_days = 0 }'
     exp = experiment(tmp_path, extra=f"exits = {{ licensing_policy = {policy} }}")
     out = tmp_path / "s"
     res = runner.invoke(app, sweep_args(exp, out))
@@ -147,7 +147,7 @@ def test_a_run_that_calls_sys_exit_is_recorded_as_failed(tmp_path):
 
 
 def test_a_dead_worker_gives_one_line_and_a_resume_hint(tmp_path):
-    policy = f'{{ kind = "{__name__}:_KillsItsWorker", min_delay_working_days = 0 }}'
+    policy = '{ kind = "kill_worker_test", min_delay_working_days = 0 }'
     exp = experiment(tmp_path, replications=1, extra=f"die = {{ licensing_policy = {policy} }}")
     out = tmp_path / "s"
     res = runner.invoke(
