@@ -9,10 +9,12 @@ change is marked on every chart). Charts are ECharts (light, canvas) so Play sta
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +32,7 @@ if _USER_FILE:
     SCENARIOS.append(_USER_FILE)
 DEFAULT_SCENARIO = _USER_FILE or os.environ.get("MAGSHOCK_VIZ_SCENARIO", "baseline_2025")
 POLICY_KINDS = ["scenario", "open", "case_by_case", "quota", "ban"]
+SEED_LIMIT = 2**63  # seeds typed into the page: 0 <= seed < SEED_LIMIT
 WEEKS_PER_FRAME = 2  # Play advances this many weeks per redraw
 FRAME_PAUSE_S = 0.02
 COUNTRY_NAMES = {"IN": "India", "JP": "Japan"}
@@ -255,10 +258,64 @@ def levers_from_scenario(scenario: Scenario) -> Levers:
     )
 
 
-def parse_seed(text: str) -> int | None:
-    """A seed typed into the page, or None if it is not a whole number >= 0."""
+def parse_seed(text: Any) -> int | None:
+    """A seed typed into the page, or None unless it is ASCII digits for 0 <= seed < 2**63.
+
+    ``str.isdigit`` alone would pass ``"²"`` or other Unicode digits (``int`` then raises)
+    and any number of digits; the text comes from the client, so check it here.
+    """
+    if not isinstance(text, str):
+        return None
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    if not (0 < len(text) <= len(str(SEED_LIMIT)) and text.isascii() and text.isdigit()):
+        return None
+    seed = int(text)
+    return seed if seed < SEED_LIMIT else None
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A client's value quoted for an inline message, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def scenario_file(name: Any) -> Path | None:
+    """The file of a scenario the page offers, or None: a client may send any text.
+
+    Only the library names and the file the server was started with
+    (``MAGSHOCK_VIZ_SCENARIO_FILE``) are offered; nothing else is ever opened.
+    """
+    if not isinstance(name, str) or name not in SCENARIOS:
+        return None
+    return Path(name) if name == _USER_FILE else SCENARIO_DIR / f"{name}.toml"
+
+
+def checked_lever(name: str, value: Any) -> str | int | float:
+    """``value`` for lever ``name`` if the page's own control could have sent it.
+
+    Args:
+        name: a lever of :class:`Levers`.
+        value: what the client sent (any JSON value).
+
+    Returns:
+        The value as the lever holds it (int for integer sliders).
+
+    Raises:
+        ValueError: naming the lever and the values it takes.
+    """
+    if name == "policy":
+        if isinstance(value, str) and value in POLICY_KINDS:
+            return value
+        raise ValueError(f"Licence policy must be one of {', '.join(POLICY_KINDS)}")
+    label, low, high, step = LEVER_RANGES[name]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{label} must be a number from {low:g} to {high:g}")
+    if isinstance(step, int):
+        if value != int(value):
+            raise ValueError(f"{label} must be a whole number from {low:g} to {high:g}")
+        return int(value)
+    return float(value)
 
 
 # ---------------------------------------------------------------------- charts
@@ -424,6 +481,7 @@ SLIDERS: list[tuple[str, str, float, float, float | int]] = [
     ("ramp_weeks", "Domestic ramp-up (weeks)", 0, 156, 1),
     ("cover_target_weeks", "OEM stockpile target (weeks)", 0, 26, 0.5),
 ]
+LEVER_RANGES = {lever: (label, low, high, step) for lever, label, low, high, step in SLIDERS}
 
 
 def _slider(lever: str, label: str, low, high, step, value, on_change) -> None:
@@ -450,7 +508,7 @@ def Page() -> None:
     playing = solara.use_reactive(False)
 
     def make_session() -> Session:
-        scenario = load_scenario(scenario_name.value)
+        scenario = load_scenario(scenario_file(scenario_name.value))
         return Session(scenario, 42, levers_from_scenario(scenario))
 
     session: Session = solara.use_memo(make_session, [])
@@ -476,11 +534,12 @@ def Page() -> None:
         seed = parse_seed(seed_text.value)
         if seed is None:
             error.value = (
-                f"Seed {seed_text.value!r} is not a whole number >= 0; the model was not reset."
+                f"Seed {shown(seed_text.value)} is not a whole number from 0 to 2**63 - 1; "
+                "the model was not reset."
             )
             return
         try:
-            scenario = load_scenario(scenario_name.value)
+            scenario = load_scenario(scenario_file(scenario_name.value))
         except ScenarioError as err:
             error.value = str(err)
             return
@@ -494,19 +553,27 @@ def Page() -> None:
         refresh()
 
     def set_lever(name: str, value: Any) -> None:
-        new = Levers(**{**levers.value.__dict__, name: value})
         try:
+            new = Levers(**{**levers.value.__dict__, name: checked_lever(name, value)})
             session.change(new)
         except (ValidationError, ValueError) as err:
-            error.value = f"{name} = {value!r} is out of range: {err}".splitlines()[0]
+            error.value = f"{shown(value)} not applied: {err}".splitlines()[0]
             return
         levers.value = new
         error.value = ""
         refresh()
 
     def on_scenario(name: str) -> None:
+        path = scenario_file(name)
+        if path is None:
+            error.value = f"Scenario {shown(name)} is not one of {', '.join(SCENARIOS)}."
+            return
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as err:
+            error.value = str(err)
+            return
         scenario_name.value = name
-        scenario = load_scenario(name)
         levers.value = levers_from_scenario(scenario)
         on_reset()
 

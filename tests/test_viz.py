@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from typing import ClassVar
@@ -315,3 +316,130 @@ def test_session_levers_apply_from_next_week_only():
 def test_seed_parsing():
     assert parse_seed(" 12 ") == 12
     assert parse_seed("-3") is None and parse_seed("1.5") is None and parse_seed("abc") is None
+    assert "²".isdigit() and parse_seed("²") is None  # Unicode digits: int() would raise
+    assert parse_seed("1" * 5000) is None and parse_seed(str(2**63)) is None
+    assert parse_seed(str(2**63 - 1)) == 2**63 - 1 and parse_seed(None) is None
+
+
+# ------------------------------------------------ the server takes only what the page offers
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every scenario the page loads (the page's calls to load_scenario)."""
+    calls = []
+    real = app_module.load_scenario
+    monkeypatch.setattr(app_module, "load_scenario", lambda p, **kw: (calls.append(p), real(p))[1])
+    return calls
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/passwd",
+        "../../etc/passwd",
+        str(app_module.SCENARIO_DIR / "full_ban.toml"),  # a real scenario, but not offered
+        "baseline_2025.toml",
+        "",
+    ],
+)
+def test_scenario_select_takes_only_a_name_it_lists(page, opened, name):
+    button(page, "Step").click()
+    page.find(v.Select, label="Scenario").widget.v_model = name
+    assert "is not one of" in error_text(page)
+    assert opened == []  # no file was opened
+    assert weeks_shown(page) == 1  # the model was kept
+
+
+def test_scenario_select_switches_to_a_library_scenario(page, opened):
+    page.find(v.Select, label="Scenario").widget.v_model = "full_ban"
+    assert error_text(page) == ""
+    assert opened and all(p == app_module.SCENARIO_DIR / "full_ban.toml" for p in opened)
+    button(page, "Step").click()
+    assert charts(page)["licences"]["series"][1]["data"] == [0]  # the ban: nothing approved
+
+
+def test_policy_select_takes_only_a_listed_kind(page, monkeypatch):
+    imported = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(
+        importlib, "import_module", lambda n, *a: (imported.append(n), real_import(n, *a))[1]
+    )
+    select = page.find(v.Select, label="Licence policy").widget
+    for kind in ("os:system", "simulation.app:Session", "BAN", None, 3):
+        select.v_model = kind
+        assert "Licence policy must be one of" in error_text(page), kind
+    assert imported == []
+    button(page, "Step").click()
+    assert charts(page)["licences"]["series"][0].get("markLine") is None  # nothing changed
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1" * 5000, str(2**63), "-1", "0x10", ""])
+def test_seed_takes_ascii_digits_below_the_limit(page, text):
+    button(page, "Step").click()
+    page.find(v.TextField, label="Seed").widget.v_model = text
+    button(page, "Reset").click()
+    assert "is not a whole number" in error_text(page)
+    assert len(error_text(page)) < 300  # the message quotes a long text cut short
+    assert weeks_shown(page) == 1  # nothing was lost
+
+
+def test_seed_just_below_the_limit_is_taken(page):
+    page.find(v.TextField, label="Seed").widget.v_model = str(2**63 - 1)
+    button(page, "Reset").click()
+    assert error_text(page) == ""
+    button(page, "Step").click()
+    assert weeks_shown(page) == 1
+
+
+def slider(rc, label: str):
+    return rc.find(v.Slider, label=label).widget
+
+
+@pytest.mark.parametrize(
+    ("label", "value"),
+    [
+        ("Approval probability", float("nan")),
+        ("Approval probability", "nan"),
+        ("Approval probability", float("inf")),
+        ("Approval probability", 1.5),
+        ("Subsidy (USD/kg)", -1.0),
+        ("Subsidy (USD/kg)", "1e9"),
+        ("OEM stockpile target (weeks)", float("-inf")),
+        ("Domestic ramp-up (weeks)", 10_000),
+        ("Review capacity /week (0 = no limit)", -3),
+    ],
+)
+def test_lever_values_outside_the_slider_are_refused(page, label, value):
+    button(page, "Step").click()
+    before = page.find(v.Slider, label=label).widget.v_model
+    slider(page, label).v_model = value
+    assert "not applied" in error_text(page) and "must be" in error_text(page)
+    button(page, "Step").click()
+    assert "markLine" not in charts(page)["licences"]["series"][0]  # no change reached the model
+    # the slider shows the lever's value again once the user moves it back
+    slider(page, label).v_model = before
+    assert error_text(page) == ""
+
+
+@pytest.mark.parametrize(
+    ("lever", "value"),
+    [
+        ("approval_probability", "0.5"),
+        ("approval_probability", True),
+        ("approval_probability", None),
+        ("ramp_weeks", 12.5),
+        ("policy", ["ban"]),
+        ("policy", "pkg.module:Policy"),
+    ],
+)
+def test_checked_lever_refuses_what_no_control_sends(lever, value):
+    with pytest.raises(ValueError, match="must be"):
+        app_module.checked_lever(lever, value)
+
+
+def test_checked_lever_keeps_values_the_controls_send():
+    assert app_module.checked_lever("ramp_weeks", 12.0) == 12
+    assert isinstance(app_module.checked_lever("ramp_weeks", 12.0), int)
+    assert app_module.checked_lever("approval_probability", 1) == 1.0
+    assert app_module.checked_lever("policy", "ban") == "ban"
