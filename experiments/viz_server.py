@@ -1,8 +1,15 @@
 """How ``magshock viz`` starts the Solara server: command line and environment, nothing external.
 
-Kept apart from the CLI so a test can check what the server is started with: telemetry,
-the CDN asset proxy and the version check off (nothing leaves the machine), kernels of closed
-tabs culled after a minute (their models and Play threads end with them).
+Kept apart from the CLI so a test can check what the server is started with: telemetry and
+the version check off, front-end assets only from this machine, kernels of closed tabs culled
+after a minute (their models and Play threads end with them).
+
+Assets: Solara serves its front-end files under ``/_solara/cdn`` from the ``solara-assets``
+copy in the environment, and fetches a file it lacks from ``SOLARA_ASSETS_CDN``
+(cdn.jsdelivr.net). ``SOLARA_ASSETS_PROXY=False`` would not keep that local: the page then
+makes the *browser* load every asset from jsdelivr (measured with solara 1.58.2: blank page
+offline). So the proxy stays on and its upstream is a closed loopback port: a missing file
+is a quick local 404, never a request out.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from pathlib import Path
 KERNEL_CULL_TIMEOUT = "60s"  # a closed tab's session (model, Play thread) is released after this
 OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no telemetry to mixpanel / ipify
-    "SOLARA_ASSETS_PROXY": "False",  # no fetching of unknown assets from cdn.jsdelivr.net
+    "SOLARA_ASSETS_PROXY": "True",  # the browser loads assets from this server only
+    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/no-cdn/",  # ... which never fetches one from outside
     "SOLARA_KERNEL_CULL_TIMEOUT": KERNEL_CULL_TIMEOUT,
 }
 NO_AUTH_WARNING = (

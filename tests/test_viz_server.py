@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from urllib.parse import urlparse
 
 import pytest
 from typer.testing import CliRunner
@@ -44,7 +45,8 @@ def test_viz_serves_with_telemetry_proxy_and_version_check_off(started):
     assert "--no-check-version" in cmd and "--production" in cmd and "--no-open" in cmd
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
-    assert env["SOLARA_ASSETS_PROXY"] == "False"
+    assert env["SOLARA_ASSETS_PROXY"] == "True"  # off, the browser would load from jsdelivr
+    assert urlparse(env["SOLARA_ASSETS_CDN"]).hostname == "127.0.0.1"  # never fetched outside
     assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "60s"  # a closed tab's session ends in a minute
     assert env["MAGSHOCK_VIZ_SCENARIO"] == "baseline_2025"
     assert "MAGSHOCK_VIZ_SCENARIO_FILE" not in env  # only a file named on this command line
