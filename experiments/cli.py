@@ -651,7 +651,6 @@ def viz(
 ) -> None:
     """Serve the live browser page (Solara) on http://HOST:PORT."""
     import subprocess
-    import sys
 
     spec = _load(scenario)
     try:
@@ -659,23 +658,15 @@ def viz(
     except ImportError:
         fail("the browser page needs the 'viz' extra: pip install -e '.[viz]'")
     import simulation.app as page
+    from experiments.viz_server import NO_AUTH_WARNING, is_loopback, solara_command, solara_env
 
-    env = {**os.environ, "MAGSHOCK_VIZ_SCENARIO": spec.name if spec.name else scenario}
-    if Path(scenario).is_file():
-        env["MAGSHOCK_VIZ_SCENARIO_FILE"] = str(Path(scenario).resolve())
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        page.__file__,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-    ]
+    user_file = Path(scenario) if Path(scenario).is_file() else None
+    env = solara_env(os.environ, spec.name if spec.name else scenario, user_file)
+    cmd = solara_command(host, port, page.__file__)
+    if not is_loopback(host):
+        err_console.print(
+            NO_AUTH_WARNING.format(host=host, port=port), highlight=False, soft_wrap=True
+        )
     console.print(f"serving {spec.name} on http://{host}:{port} (Ctrl-C to stop)", highlight=False)
     try:
         raise typer.Exit(subprocess.call(cmd, env=env))

@@ -9,12 +9,16 @@ change is marked on every chart). Charts are ECharts (light, canvas) so Play sta
 
 from __future__ import annotations
 
+import math
 import os
 import threading
-import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+import pandas as pd
 import solara
 from pydantic import ValidationError
 
@@ -28,6 +32,7 @@ if _USER_FILE:
     SCENARIOS.append(_USER_FILE)
 DEFAULT_SCENARIO = _USER_FILE or os.environ.get("MAGSHOCK_VIZ_SCENARIO", "baseline_2025")
 POLICY_KINDS = ["scenario", "open", "case_by_case", "quota", "ban"]
+SEED_LIMIT = 2**63  # seeds typed into the page: 0 <= seed < SEED_LIMIT
 WEEKS_PER_FRAME = 2  # Play advances this many weeks per redraw
 FRAME_PAUSE_S = 0.02
 COUNTRY_NAMES = {"IN": "India", "JP": "Japan"}
@@ -63,16 +68,55 @@ class Levers:
         return config
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What the page shows at one moment: a copy of the records made under the session's lock.
+
+    Renders read only the latest frame, never the model, so a Play thread stepping the model
+    cannot tear what they see (every series in a frame has the same length).
+
+    Attributes:
+        week: the last week recorded (-1 before the first step).
+        series: every model reporter's values so far, one per week.
+        marks: (week, text) of each lever change made mid-run.
+        countries: the scenario's OEM countries (sorted).
+        groups: (country, name) of each OEM group, in scenario order.
+        cards: the KPI cards' texts, label -> value.
+    """
+
+    week: int
+    series: Mapping[str, tuple[Any, ...]]
+    marks: tuple[tuple[int, str], ...]
+    countries: tuple[str, ...]
+    groups: tuple[tuple[str, str], ...]
+    cards: Mapping[str, str]
+
+    @property
+    def dates(self) -> list[str]:
+        """The date of each recorded week (ISO text)."""
+        return [str(d) for d in self.series.get("date", ())]
+
+    def column(self, name: str) -> list[Any]:
+        """Recorded values of one model reporter (empty if there is none)."""
+        return list(self.series.get(name, ()))
+
+
 @dataclass
 class Session:
-    """One browser session's model and the marks of lever changes (thread-safe stepping)."""
+    """One browser session: its model, the marks of lever changes and the latest frame.
+
+    Every change to the model (reset, step, lever change) happens under ``lock`` and ends by
+    publishing a new :class:`Frame`; readers take ``frame`` and never touch the model.
+    """
 
     scenario: Scenario
     seed: int
     levers: Levers
     model: MagnetSupplyModel = field(init=False)
+    frame: Frame = field(init=False)
     marks: list[tuple[int, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.reset(self.scenario, self.seed, self.levers)
@@ -80,7 +124,8 @@ class Session:
     @property
     def policy_kind(self) -> str:
         """Kind of the licence policy in force this week."""
-        return self.model.authority.policy.active(max(self.model.week, 0)).kind
+        with self.lock:
+            return self.model.authority.policy.active(max(self.model.week, 0)).kind
 
     def reset(self, scenario: Scenario, seed: int, levers: Levers) -> None:
         """Rebuild the model from the scenario; levers moved away from it apply from week 0."""
@@ -91,21 +136,66 @@ class Session:
             self.levers = levers_from_scenario(scenario)
             self._apply(levers, mark=False)
             self.levers = levers
+            self._publish()
 
-    def step(self, weeks: int = 1) -> None:
-        """Advance the model ``weeks`` weeks (stops at the horizon)."""
+    def step(self, weeks: int = 1) -> bool:
+        """Advance the model ``weeks`` weeks (stops at the horizon); False if it cannot move."""
         with self.lock:
-            for _ in range(weeks):
-                if self.model.week + 1 >= self.model.horizon_weeks:
-                    self.model.running = False
-                    break
-                self.model.step()
+            return self._advance(weeks, self.model)
+
+    def play(
+        self,
+        on_frame: Callable[[Frame], None],
+        keep_playing: Callable[[], bool],
+        weeks_per_frame: int = WEEKS_PER_FRAME,
+        pause_s: float = FRAME_PAUSE_S,
+    ) -> None:
+        """Step and hand each new frame to ``on_frame`` until paused, at the horizon or closed.
+
+        Runs in the page's Play thread. It also stops when the model is replaced (Reset), so a
+        step already waiting for the lock cannot move the new model.
+
+        Args:
+            on_frame: called (outside the lock) with each new frame, e.g. to redraw.
+            keep_playing: asked before each step; False stops the loop (the Pause button).
+            weeks_per_frame: weeks stepped between frames.
+            pause_s: rest between frames (ends early when the session closes).
+        """
+        model = self.model
+        while not self.closed.is_set() and keep_playing():
+            with self.lock:
+                if not self._advance(weeks_per_frame, model):
+                    return
+                frame = self.frame
+            if self.closed.is_set():
+                return
+            on_frame(frame)
+            if self.closed.wait(pause_s):
+                return
+
+    def close(self) -> None:
+        """End the session (tab closed, kernel culled): no more steps; ``play`` returns."""
+        with self.lock:  # no step is under way or can start once this returns
+            self.closed.set()
 
     def change(self, levers: Levers) -> None:
         """Apply changed levers from the next week on, marking the change."""
         with self.lock:
             self._apply(levers, mark=True)
             self.levers = levers
+            self._publish()
+
+    def _advance(self, weeks: int, model: MagnetSupplyModel) -> bool:
+        """Step ``model`` if it is still the session's and not at its horizon (lock held)."""
+        if self.closed.is_set() or model is not self.model or not model.running:
+            return False
+        for _ in range(weeks):
+            if model.week + 1 >= model.horizon_weeks:
+                model.running = False
+                break
+            model.step()
+        self._publish()
+        return True
 
     def _apply(self, levers: Levers, mark: bool) -> None:
         """Apply the levers that differ from the current ones (all of the scenario's at reset)."""
@@ -131,9 +221,24 @@ class Session:
         if mark and changes:
             self.marks.append((model.week + 1, ", ".join(changes)))
 
-    def series(self, name: str) -> list[float]:
-        """Recorded values of one model reporter, one per week so far."""
-        return list(self.model.datacollector.model_vars.get(name, []))
+    def _publish(self) -> None:
+        """Copy the records into a new immutable frame (lock held)."""
+        records = self.model.datacollector.model_vars
+        series = MappingProxyType({name: tuple(values) for name, values in records.items()})
+        oems = self.scenario.oems
+        countries = tuple(sorted({o.country for o in oems}))
+        self.frame = Frame(
+            week=self.model.week,
+            series=series,
+            marks=tuple(self.marks),
+            countries=countries,
+            groups=tuple((o.country, o.name) for o in oems),
+            cards=MappingProxyType(kpi_cards(series, self.model.week, countries)),
+        )
+
+    def series(self, name: str) -> list[Any]:
+        """Recorded values of one model reporter, one per week so far (from the latest frame)."""
+        return self.frame.column(name)
 
 
 def levers_from_scenario(scenario: Scenario) -> Levers:
@@ -147,10 +252,64 @@ def levers_from_scenario(scenario: Scenario) -> Levers:
     )
 
 
-def parse_seed(text: str) -> int | None:
-    """A seed typed into the page, or None if it is not a whole number >= 0."""
+def parse_seed(text: Any) -> int | None:
+    """A seed typed into the page, or None unless it is ASCII digits for 0 <= seed < 2**63.
+
+    ``str.isdigit`` alone would pass ``"²"`` or other Unicode digits (``int`` then raises)
+    and any number of digits; the text comes from the client, so check it here.
+    """
+    if not isinstance(text, str):
+        return None
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    if not (0 < len(text) <= len(str(SEED_LIMIT)) and text.isascii() and text.isdigit()):
+        return None
+    seed = int(text)
+    return seed if seed < SEED_LIMIT else None
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A client's value quoted for an inline message, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def scenario_file(name: Any) -> Path | None:
+    """The file of a scenario the page offers, or None: a client may send any text.
+
+    Only the library names and the file the server was started with
+    (``MAGSHOCK_VIZ_SCENARIO_FILE``) are offered; nothing else is ever opened.
+    """
+    if not isinstance(name, str) or name not in SCENARIOS:
+        return None
+    return Path(name) if name == _USER_FILE else SCENARIO_DIR / f"{name}.toml"
+
+
+def checked_lever(name: str, value: Any) -> str | int | float:
+    """``value`` for lever ``name`` if the page's own control could have sent it.
+
+    Args:
+        name: a lever of :class:`Levers`.
+        value: what the client sent (any JSON value).
+
+    Returns:
+        The value as the lever holds it (int for integer sliders).
+
+    Raises:
+        ValueError: naming the lever and the values it takes.
+    """
+    if name == "policy":
+        if isinstance(value, str) and value in POLICY_KINDS:
+            return value
+        raise ValueError(f"Licence policy must be one of {', '.join(POLICY_KINDS)}")
+    label, low, high, step = LEVER_RANGES[name]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{label} must be a number from {low:g} to {high:g}")
+    if isinstance(step, int):
+        if value != int(value):
+            raise ValueError(f"{label} must be a whole number from {low:g} to {high:g}")
+        return int(value)
+    return float(value)
 
 
 # ---------------------------------------------------------------------- charts
@@ -210,18 +369,15 @@ def _line(name: str, data: list[float], **extra: Any) -> dict:
     }
 
 
-def chart_options(session: Session) -> dict[str, dict]:
-    """Every chart's ECharts option for the session's current records."""
-    dates = [str(d) for d in session.series("date")]
-    marks = session.marks
-    countries = sorted({o.country for o in session.scenario.oems})
+def chart_options(frame: Frame) -> dict[str, dict]:
+    """Every chart's ECharts option for one frame of records."""
+    dates = frame.dates
+    marks = list(frame.marks)
+    column = frame.column
     options: dict[str, dict] = {}
     production = []
-    for c in countries:
-        made, plan = (
-            session.series(f"vehicles_produced__{c}"),
-            session.series(f"vehicles_planned__{c}"),
-        )
+    for c in frame.countries:
+        made, plan = column(f"vehicles_produced__{c}"), column(f"vehicles_planned__{c}")
         production.append(
             _line(
                 COUNTRY_NAMES.get(c, c),
@@ -236,15 +392,14 @@ def chart_options(session: Session) -> dict[str, dict]:
         "applications",
         dates,
         [
-            _line("queue", session.series("licence_queue_length")),
-            _stacked_bar("approved", session.series("licences_approved")),
-            _stacked_bar("denied", session.series("licences_denied")),
+            _line("queue", column("licence_queue_length")),
+            _stacked_bar("approved", column("licences_approved")),
+            _stacked_bar("denied", column("licences_denied")),
         ],
         marks,
     )
     cover = [
-        _line(o.name, session.series(f"oem_cover_weeks__{o.country}__{o.name}"))
-        for o in session.scenario.oems
+        _line(name, column(f"oem_cover_weeks__{country}__{name}")) for country, name in frame.groups
     ]
     options["cover"] = _chart(
         "Magnet inventory cover per OEM group", "weeks of need", dates, cover, marks
@@ -254,8 +409,8 @@ def chart_options(session: Session) -> dict[str, dict]:
         "t/week",
         dates,
         [
-            _line("capacity", session.series("domestic_capacity_t_per_week")),
-            _line("output", session.series("domestic_output_t")),
+            _line("capacity", column("domestic_capacity_t_per_week")),
+            _line("output", column("domestic_output_t")),
         ],
         marks,
     )
@@ -264,21 +419,19 @@ def chart_options(session: Session) -> dict[str, dict]:
         "x pre-shock price",
         dates,
         [
-            _line(
-                "rest of world", [v if v == v else None for v in session.series("price_index_row")]
-            ),
+            _line("rest of world", [v if v == v else None for v in column("price_index_row")]),
             _line(
                 "domestic (after subsidy)",
-                [v if v == v else None for v in session.series("price_index_domestic")],
+                [v if v == v else None for v in column("price_index_domestic")],
             ),
         ],
         marks,
     )
-    for c in countries:
+    for c in frame.countries:
         flows = [
             _line(
                 source,
-                session.series(f"receipts_t__{c}__{source}"),
+                column(f"receipts_t__{c}__{source}"),
                 stack="s",
                 areaStyle={},
                 color=SOURCE_COLOURS[source],
@@ -292,14 +445,16 @@ def chart_options(session: Session) -> dict[str, dict]:
     return options
 
 
-def kpi_cards(session: Session) -> dict[str, str]:
-    """Headline numbers so far (text)."""
-    df = session.model.datacollector.get_model_vars_dataframe()
+def kpi_cards(
+    series: Mapping[str, Sequence[Any]], week: int, countries: Sequence[str]
+) -> dict[str, str]:
+    """Headline numbers so far (text) from the recorded series (all of the same length)."""
+    df = pd.DataFrame({name: list(values) for name, values in series.items()})
     if df.empty:
         return {"week": "not started"}
-    kpis = compute_kpis(df.reset_index(drop=True))
-    cards = {"week": f"{session.model.week} ({df['date'].iloc[-1]})"}
-    for c in sorted({o.country for o in session.scenario.oems}):
+    kpis = compute_kpis(df)
+    cards = {"week": f"{week} ({df['date'].iloc[-1]})"}
+    for c in countries:
         name = COUNTRY_NAMES.get(c, c)
         cards[f"lost production {name}"] = f"{kpis[f'lost_production_pct__{c}']:.1f} %"
         first = kpis[f"weeks_to_first_stoppage__{c}"]
@@ -320,6 +475,7 @@ SLIDERS: list[tuple[str, str, float, float, float | int]] = [
     ("ramp_weeks", "Domestic ramp-up (weeks)", 0, 156, 1),
     ("cover_target_weeks", "OEM stockpile target (weeks)", 0, 26, 0.5),
 ]
+LEVER_RANGES = {lever: (label, low, high, step) for lever, label, low, high, step in SLIDERS}
 
 
 def _slider(lever: str, label: str, low, high, step, value, on_change) -> None:
@@ -346,7 +502,7 @@ def Page() -> None:
     playing = solara.use_reactive(False)
 
     def make_session() -> Session:
-        scenario = load_scenario(scenario_name.value)
+        scenario = load_scenario(scenario_file(scenario_name.value))
         return Session(scenario, 42, levers_from_scenario(scenario))
 
     session: Session = solara.use_memo(make_session, [])
@@ -356,27 +512,28 @@ def Page() -> None:
         version.value += 1
 
     def play_loop() -> None:
-        while playing.value and session.model.running:
-            session.step(WEEKS_PER_FRAME)
-            refresh()
-            time.sleep(FRAME_PAUSE_S)
-        playing.value = False
+        session.play(lambda _frame: refresh(), lambda: playing.value and play_task.is_current())
+        if play_task.is_current() and not session.closed.is_set():
+            playing.value = False  # reached the horizon
 
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    play_task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    # the session ends with the page (tab closed, kernel culled): a running Play thread returns
+    solara.use_effect(lambda: session.close, [])
 
     def on_step() -> None:
-        session.step(1)
-        refresh()
+        if session.step(1):
+            refresh()
 
     def on_reset() -> None:
         seed = parse_seed(seed_text.value)
         if seed is None:
             error.value = (
-                f"Seed {seed_text.value!r} is not a whole number >= 0; the model was not reset."
+                f"Seed {shown(seed_text.value)} is not a whole number from 0 to 2**63 - 1; "
+                "the model was not reset."
             )
             return
         try:
-            scenario = load_scenario(scenario_name.value)
+            scenario = load_scenario(scenario_file(scenario_name.value))
         except ScenarioError as err:
             error.value = str(err)
             return
@@ -390,19 +547,27 @@ def Page() -> None:
         refresh()
 
     def set_lever(name: str, value: Any) -> None:
-        new = Levers(**{**levers.value.__dict__, name: value})
         try:
+            new = Levers(**{**levers.value.__dict__, name: checked_lever(name, value)})
             session.change(new)
         except (ValidationError, ValueError) as err:
-            error.value = f"{name} = {value!r} is out of range: {err}".splitlines()[0]
+            error.value = f"{shown(value)} not applied: {err}".splitlines()[0]
             return
         levers.value = new
         error.value = ""
         refresh()
 
     def on_scenario(name: str) -> None:
+        path = scenario_file(name)
+        if path is None:
+            error.value = f"Scenario {shown(name)} is not one of {', '.join(SCENARIOS)}."
+            return
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as err:
+            error.value = str(err)
+            return
         scenario_name.value = name
-        scenario = load_scenario(name)
         levers.value = levers_from_scenario(scenario)
         on_reset()
 
@@ -435,9 +600,9 @@ def Page() -> None:
             _slider(lever, label, low, high, step, getattr(lv, lever), set_lever)
     if error.value:
         solara.Error(error.value)
-    cards = kpi_cards(session)
+    frame = session.frame  # one consistent snapshot for this whole render
     with solara.Row(style={"flex-wrap": "wrap"}):
-        for label, value in cards.items():
+        for label, value in frame.cards.items():
             with solara.Card(style={"min-width": "150px", "margin": "4px", "padding": "8px"}):
                 solara.HTML(tag="div", unsafe_innerHTML=label, style="font-size: 12px; color: #666")
                 solara.HTML(
@@ -446,7 +611,7 @@ def Page() -> None:
                     classes=[f"kpi-{label.replace(' ', '-')}"],
                     style="font-size: 20px",
                 )
-    options = chart_options(session)
+    options = chart_options(frame)
     with solara.ColumnsResponsive([12, 6, 6], large=[6, 6]):
         for key, option in options.items():
             solara.FigureEcharts(

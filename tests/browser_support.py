@@ -31,6 +31,14 @@ BENIGN_CONSOLE = [
     re.compile(r"Failed to evaluate Vue script and find module\.exports"),
 ]
 CHART_COUNT = 7
+SLIDER_NAMES = [
+    "Approval probability",
+    "Review capacity /week (0 = no limit)",
+    "Review delay (working days)",
+    "Subsidy (USD/kg)",
+    "Domestic ramp-up (weeks)",
+    "OEM stockpile target (weeks)",
+]
 
 
 def free_port() -> int:
@@ -41,14 +49,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_viz(*args: str, port: int | None = None) -> Iterator[str]:
-    """Run ``magshock viz`` on a free loopback port; yield its URL; stop it afterwards."""
+def serve_viz(*args: str, port: int | None = None, log: Path | None = None) -> Iterator[str]:
+    """Run ``magshock viz`` on a free loopback port; yield its URL; stop it afterwards.
+
+    Args:
+        *args: more arguments for ``magshock viz`` (e.g. a scenario).
+        port: the port (default: a free one).
+        log: file that gets the server's stdout and stderr (default: discarded).
+    """
     port = port or free_port()
     exe = Path(sys.executable).with_name("magshock")
+    out = log.open("wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
         [str(exe), "viz", *args, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -69,6 +84,22 @@ def serve_viz(*args: str, port: int | None = None) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        if log:
+            out.close()
+
+
+# Lines in the server's log that are not errors although they mention one (none known so far).
+SERVER_LOG_BENIGN: list[re.Pattern[str]] = []
+
+
+def server_errors(log: Path) -> list[str]:
+    """Lines of a server log that report an exception or error."""
+    return [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if re.search(r"Traceback|Error|Exception", line)
+        and not any(p.search(line) for p in SERVER_LOG_BENIGN)
+    ]
 
 
 def kpi(page, label: str) -> str:
@@ -90,3 +121,26 @@ def current_week(page) -> int:
     text = kpi(page, "week")
     match = re.match(r"(\d+)", text)
     return int(match.group(1)) if match else -1
+
+
+WEEK_AT_LEAST = "n => parseInt(document.querySelector('.kpi-week')?.innerText || '', 10) >= n"
+
+
+def play_moving_a_lever(
+    page, min_week: int, lever: str, presses: int = 3, timeout_ms: int = 60_000
+) -> int:
+    """Press Play, move ``lever`` while it plays, wait until ``min_week`` is shown, pause.
+
+    Play is fast (the baseline's 156 weeks take a few seconds), so the lever moves early
+    (key strokes on its focused slider, from week 5) and Pause follows week ``min_week`` at
+    once. Returns the week shown once paused.
+    """
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function(WEEK_AT_LEAST, arg=5, timeout=timeout_ms)
+    page.get_by_role("slider", name=lever).focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(WEEK_AT_LEAST, arg=min_week, timeout=timeout_ms)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=timeout_ms)
+    return current_week(page)

@@ -14,7 +14,9 @@ from tests.browser_support import (
     CHROMIUM_FLAGS,
     current_week,
     kpi,
+    play_moving_a_lever,
     serve_viz,
+    server_errors,
     wait_ready,
 )
 
@@ -43,7 +45,8 @@ def choose(page, label: str, option: str) -> None:
 
 def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
     requests, failures, console = [], [], []
-    with serve_viz() as url, playwright.sync_playwright() as pw:
+    log = tmp_path / "server.log"
+    with serve_viz(log=log) as url, playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.on("request", lambda r: requests.append(r.url))
@@ -93,3 +96,42 @@ def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
     assert all(
         (tmp_path / name).stat().st_size > 10_000 for name in ("week10.png", "after_ban.png")
     )
+    assert server_errors(log) == []
+
+
+@pytest.mark.parametrize("scenario", ["baseline_2025"])
+def test_play_with_a_lever_moved_while_playing_then_pause(tmp_path, scenario):
+    """Play, move a lever while playing, pause after week 30: no error in browser or server."""
+    requests, console = [], []
+    log = tmp_path / "server.log"
+    with serve_viz(scenario, log=log) as url, playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: console.append((m.type, m.text)))
+        page.goto(url)
+        wait_ready(page)
+        played = play_moving_a_lever(page, min_week=30, lever="Subsidy (USD/kg)")
+        assert 30 <= played < 155  # paused before the horizon
+        assert (
+            page.get_by_role("slider", name="Subsidy (USD/kg)").get_attribute("aria-valuenow")
+            == "28"
+        )  # moved from 25 while playing
+        assert page.locator(".v-alert").count() == 0  # and the change was taken
+        # paused: a Step moves exactly one week from where Play stopped
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_function(
+            f"(document.querySelector('.kpi-week')?.innerText || '').startsWith('{played + 1} ')"
+        )
+        browser.close()
+    external = [
+        u for u in requests if urlparse(u).hostname not in LOOPBACK and not u.startswith("data:")
+    ]
+    assert external == [], external
+    errors = [
+        text
+        for kind, text in console
+        if kind == "error" and not any(p.search(text) for p in BENIGN_CONSOLE)
+    ]
+    assert errors == [], errors[:3]
+    assert server_errors(log) == [], server_errors(log)[:5]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
+from typing import ClassVar
 
 import pytest
 
@@ -10,9 +13,14 @@ solara = pytest.importorskip("solara")
 v = pytest.importorskip("ipyvuetify")
 
 from solara.components.echarts import EchartsWidget  # noqa: E402
+from solara.widgets import HTML  # noqa: E402
 
+import simulation.app as app_module  # noqa: E402
 from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
 from simulation.scenario import load_scenario  # noqa: E402
+
+# an exception in the Play thread (or a render it does) fails the test, not only a warning
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 
 @solara.component
@@ -25,6 +33,47 @@ def App():
 def page():
     _box, rc = solara.render(App(), handle_error=False)
     yield rc
+    rc.close()
+
+
+class WatchedSession(Session):
+    """A Session that tells the test which sessions exist and which threads stepped them."""
+
+    made: ClassVar[list[WatchedSession]] = []
+
+    def __post_init__(self) -> None:
+        self.steppers: set[threading.Thread] = set()
+        self.reached: dict[int, threading.Event] = {}
+        super().__post_init__()
+        WatchedSession.made.append(self)
+
+    def step(self, weeks: int = 1):
+        self.steppers.add(threading.current_thread())
+        return super().step(weeks)
+
+    def _advance(self, weeks, model):
+        self.steppers.add(threading.current_thread())
+        return super()._advance(weeks, model)
+
+    def _publish(self) -> None:
+        super()._publish()
+        for week, event in self.reached.items():
+            if self.frame.week >= week:
+                event.set()
+
+    def when_week(self, week: int) -> threading.Event:
+        """An event set once a frame shows ``week`` (register before the model gets there)."""
+        return self.reached.setdefault(week, threading.Event())
+
+
+@pytest.fixture
+def watched(monkeypatch):
+    """The page with a WatchedSession; yields (render context, its session)."""
+    WatchedSession.made = []
+    monkeypatch.setattr(app_module, "Session", WatchedSession)
+    _box, rc = solara.render(App(), handle_error=False)
+    (session,) = WatchedSession.made
+    yield rc, session
     rc.close()
 
 
@@ -43,6 +92,13 @@ def button(rc, label):
 
 def weeks_shown(rc) -> int:
     return len(charts(rc)["production"]["xAxis"]["data"])
+
+
+def kpi(rc, label: str) -> str:
+    """Text of a KPI card."""
+    name = f"kpi-{label.replace(' ', '-')}"
+    (card,) = [w for w in rc.find(HTML).widgets if w.attributes.get("class") == name]
+    return card.unsafe_innerHTML
 
 
 def error_text(rc) -> str:
@@ -110,17 +166,122 @@ def test_bad_seed_shows_an_inline_message_and_keeps_the_model(page):
     assert error_text(page) == "" and weeks_shown(page) == 0
 
 
-def test_play_runs_until_paused(page):
+def test_play_runs_until_paused(watched):
+    page, session = watched
+    week_10 = session.when_week(9)
     button(page, "Play").click()
-    deadline = time.monotonic() + 30
-    while weeks_shown(page) < 10 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert week_10.wait(30)
     button(page, "Pause").click()
-    time.sleep(0.3)
+    players = session.steppers - {threading.current_thread()}
+    for thread in players:
+        thread.join(10)
+    assert not any(t.is_alive() for t in players)  # the Play thread has returned
     shown = weeks_shown(page)
-    assert shown >= 10
-    time.sleep(0.3)
-    assert weeks_shown(page) == shown  # paused
+    assert shown >= 10 and shown == session.frame.week + 1  # the last frame is on screen
+    button(page, "Step").click()
+    assert weeks_shown(page) == shown + 1  # paused: only the Step moved it
+
+
+def test_a_render_during_a_play_step_shows_the_last_whole_week(watched, monkeypatch):
+    """A render while the Play thread is half-way through recording a week must not tear.
+
+    The Play thread is stopped inside the DataCollector (some reporters have recorded week 1,
+    the others not yet) while the page re-renders in the test's thread (the Pause click).
+    """
+    page, session = watched
+    renders_here = []
+    draw = app_module.chart_options
+    monkeypatch.setattr(
+        app_module,
+        "chart_options",
+        lambda *a: (renders_here.append(threading.current_thread()), draw(*a))[1],
+    )
+    button(page, "Step").click()  # week 0 recorded (and the reporters validated)
+    reporters = session.model.datacollector.model_reporters
+    inside, release = threading.Event(), threading.Event()
+    original = reporters["licences_approved"]
+
+    def stall(model):
+        if not inside.is_set():
+            inside.set()
+            release.wait(10)
+        return original(model)
+
+    reporters["licences_approved"] = lambda m: stall(m)
+    button(page, "Play").click()
+    try:
+        assert inside.wait(10)  # the Play thread is half-way through week 1's records
+        renders_here.clear()
+        button(page, "Pause").click()  # re-renders the page in this thread, here and now
+        assert threading.current_thread() in renders_here
+        for key, option in charts(page).items():
+            assert option["xAxis"]["data"] == ["2025-04-07"], key
+            for series in option["series"]:
+                assert len(series["data"]) == 1, (key, series["name"])
+        assert kpi(page, "week") == "0 (2025-04-07)"
+    finally:
+        release.set()
+
+
+def test_frames_read_while_another_thread_steps_are_whole():
+    scenario = load_scenario("baseline_2025")
+    session = Session(scenario, 3, levers_from_scenario(scenario))
+    done = threading.Event()
+
+    def run() -> None:
+        while session.step(1):
+            pass
+        done.set()
+
+    stepper = threading.Thread(target=run)
+    stepper.start()
+    frames = []
+    while not done.is_set():
+        frames.append(session.frame)
+        time.sleep(0)  # let the stepper have the interpreter (no waiting on a condition)
+    stepper.join()
+    frames.append(session.frame)
+    assert frames[-1].week == scenario.simulation.weeks - 1
+    assert len({frame.week for frame in frames}) > 3  # the reads did overlap the stepping
+    for frame in frames:
+        lengths = {len(values) for values in frame.series.values()}
+        assert lengths == {frame.week + 1}, (frame.week, lengths)
+        assert len(app_module.chart_options(frame)["production"]["xAxis"]["data"]) == frame.week + 1
+
+
+def test_closing_the_page_ends_its_play_thread(watched):
+    page, session = watched
+    first_frame = session.when_week(1)
+    button(page, "Play").click()
+    assert first_frame.wait(10)
+    page.close()  # what a culled kernel does: unmount the page
+    week = session.model.week
+    players = session.steppers - {threading.current_thread()}
+    for thread in players:
+        thread.join(10)
+    assert players and not any(t.is_alive() for t in players)
+    assert session.model.week == week  # nothing stepped after the page closed
+    assert not session.step(1)
+
+
+def test_session_play_stops_when_closed_from_another_thread():
+    scenario = load_scenario("baseline_2025")
+    session = Session(scenario, 5, levers_from_scenario(scenario))
+    frames, first = [], threading.Event()
+
+    def on_frame(frame) -> None:
+        frames.append(frame)
+        first.set()
+
+    player = threading.Thread(target=session.play, args=(on_frame, lambda: True))
+    player.start()
+    assert first.wait(10)
+    session.close()
+    week = session.frame.week
+    player.join(10)
+    assert not player.is_alive()
+    assert session.frame.week == week < scenario.simulation.weeks - 1
+    assert [f.week for f in frames] == sorted({f.week for f in frames})  # each frame newer
 
 
 def test_two_sessions_have_independent_models():
@@ -156,3 +317,130 @@ def test_session_levers_apply_from_next_week_only():
 def test_seed_parsing():
     assert parse_seed(" 12 ") == 12
     assert parse_seed("-3") is None and parse_seed("1.5") is None and parse_seed("abc") is None
+    assert "²".isdigit() and parse_seed("²") is None  # Unicode digits: int() would raise
+    assert parse_seed("1" * 5000) is None and parse_seed(str(2**63)) is None
+    assert parse_seed(str(2**63 - 1)) == 2**63 - 1 and parse_seed(None) is None
+
+
+# ------------------------------------------------ the server takes only what the page offers
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Every scenario the page loads (the page's calls to load_scenario)."""
+    calls = []
+    real = app_module.load_scenario
+    monkeypatch.setattr(app_module, "load_scenario", lambda p, **kw: (calls.append(p), real(p))[1])
+    return calls
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/etc/passwd",
+        "../../etc/passwd",
+        str(app_module.SCENARIO_DIR / "full_ban.toml"),  # a real scenario, but not offered
+        "baseline_2025.toml",
+        "",
+    ],
+)
+def test_scenario_select_takes_only_a_name_it_lists(page, opened, name):
+    button(page, "Step").click()
+    page.find(v.Select, label="Scenario").widget.v_model = name
+    assert "is not one of" in error_text(page)
+    assert opened == []  # no file was opened
+    assert weeks_shown(page) == 1  # the model was kept
+
+
+def test_scenario_select_switches_to_a_library_scenario(page, opened):
+    page.find(v.Select, label="Scenario").widget.v_model = "full_ban"
+    assert error_text(page) == ""
+    assert opened and all(p == app_module.SCENARIO_DIR / "full_ban.toml" for p in opened)
+    button(page, "Step").click()
+    assert charts(page)["licences"]["series"][1]["data"] == [0]  # the ban: nothing approved
+
+
+def test_policy_select_takes_only_a_listed_kind(page, monkeypatch):
+    imported = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(
+        importlib, "import_module", lambda n, *a: (imported.append(n), real_import(n, *a))[1]
+    )
+    select = page.find(v.Select, label="Licence policy").widget
+    for kind in ("os:system", "simulation.app:Session", "BAN", None, 3):
+        select.v_model = kind
+        assert "Licence policy must be one of" in error_text(page), kind
+    assert imported == []
+    button(page, "Step").click()
+    assert charts(page)["licences"]["series"][0].get("markLine") is None  # nothing changed
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "1" * 5000, str(2**63), "-1", "0x10", ""])
+def test_seed_takes_ascii_digits_below_the_limit(page, text):
+    button(page, "Step").click()
+    page.find(v.TextField, label="Seed").widget.v_model = text
+    button(page, "Reset").click()
+    assert "is not a whole number" in error_text(page)
+    assert len(error_text(page)) < 300  # the message quotes a long text cut short
+    assert weeks_shown(page) == 1  # nothing was lost
+
+
+def test_seed_just_below_the_limit_is_taken(page):
+    page.find(v.TextField, label="Seed").widget.v_model = str(2**63 - 1)
+    button(page, "Reset").click()
+    assert error_text(page) == ""
+    button(page, "Step").click()
+    assert weeks_shown(page) == 1
+
+
+def slider(rc, label: str):
+    return rc.find(v.Slider, label=label).widget
+
+
+@pytest.mark.parametrize(
+    ("label", "value"),
+    [
+        ("Approval probability", float("nan")),
+        ("Approval probability", "nan"),
+        ("Approval probability", float("inf")),
+        ("Approval probability", 1.5),
+        ("Subsidy (USD/kg)", -1.0),
+        ("Subsidy (USD/kg)", "1e9"),
+        ("OEM stockpile target (weeks)", float("-inf")),
+        ("Domestic ramp-up (weeks)", 10_000),
+        ("Review capacity /week (0 = no limit)", -3),
+    ],
+)
+def test_lever_values_outside_the_slider_are_refused(page, label, value):
+    button(page, "Step").click()
+    before = page.find(v.Slider, label=label).widget.v_model
+    slider(page, label).v_model = value
+    assert "not applied" in error_text(page) and "must be" in error_text(page)
+    button(page, "Step").click()
+    assert "markLine" not in charts(page)["licences"]["series"][0]  # no change reached the model
+    # the slider shows the lever's value again once the user moves it back
+    slider(page, label).v_model = before
+    assert error_text(page) == ""
+
+
+@pytest.mark.parametrize(
+    ("lever", "value"),
+    [
+        ("approval_probability", "0.5"),
+        ("approval_probability", True),
+        ("approval_probability", None),
+        ("ramp_weeks", 12.5),
+        ("policy", ["ban"]),
+        ("policy", "pkg.module:Policy"),
+    ],
+)
+def test_checked_lever_refuses_what_no_control_sends(lever, value):
+    with pytest.raises(ValueError, match="must be"):
+        app_module.checked_lever(lever, value)
+
+
+def test_checked_lever_keeps_values_the_controls_send():
+    assert app_module.checked_lever("ramp_weeks", 12.0) == 12
+    assert isinstance(app_module.checked_lever("ramp_weeks", 12.0), int)
+    assert app_module.checked_lever("approval_probability", 1) == 1.0
+    assert app_module.checked_lever("policy", "ban") == "ban"
