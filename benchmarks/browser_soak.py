@@ -57,11 +57,11 @@ def soak(scenario: str, seconds: float, rng: random.Random) -> dict[str, object]
             wait_ready(page)
             start = time.perf_counter()
             while time.perf_counter() - start < seconds:
-                page.get_by_role("button", name="Reset").click()
+                page.get_by_role("button", name="Reset", exact=True).click()
                 page.wait_for_function(
                     "document.querySelector('.kpi-week')?.innerText === 'not started'"
                 )
-                page.get_by_role("button", name="Play").click()
+                page.get_by_role("button", name="Play", exact=True).click()
                 plays += 1
                 page.wait_for_function(WEEK_AT_LEAST, arg=rng.randint(1, 20), timeout=60_000)
                 page.get_by_role("slider", name=rng.choice(SLIDER_NAMES)).focus()
@@ -70,10 +70,10 @@ def soak(scenario: str, seconds: float, rng: random.Random) -> dict[str, object]
                     moves += 1
                 if rng.random() < 0.5:
                     page.wait_for_function(WEEK_AT_LEAST, arg=rng.randint(25, 60), timeout=60_000)
-                    pause = page.get_by_role("button", name="Pause")
+                    pause = page.get_by_role("button", name="Pause", exact=True)
                     if pause.count():
                         pause.click()
-                page.get_by_role("button", name="Play").wait_for(timeout=60_000)
+                page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)
                 weeks += current_week(page) + 1
             browser.close()
         errors = server_errors(log)

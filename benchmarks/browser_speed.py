@@ -36,7 +36,7 @@ def measure(seconds: float) -> tuple[float, int]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         wait_ready(page)
-        page.get_by_role("button", name="Play").click()
+        page.get_by_role("button", name="Play", exact=True).click()
         page.wait_for_function("(document.querySelector('.kpi-week')?.innerText || '')[0] >= '0'")
         start_week, start = current_week(page), time.perf_counter()
         week = start_week
@@ -44,7 +44,7 @@ def measure(seconds: float) -> tuple[float, int]:
             page.wait_for_timeout(100)
             week = current_week(page)
         elapsed = time.perf_counter() - start
-        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Pause", exact=True).click()
         browser.close()
     return (week - start_week) / elapsed, week - start_week
 

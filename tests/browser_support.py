@@ -109,7 +109,7 @@ def kpi(page, label: str) -> str:
 
 def wait_ready(page, timeout_ms: int = 60_000) -> None:
     """Wait until the controls and every chart have rendered."""
-    page.get_by_role("button", name="Step").wait_for(timeout=timeout_ms)
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=timeout_ms)
     page.wait_for_function(
         f"document.querySelectorAll('.solara-echarts canvas').length >= {CHART_COUNT}",
         timeout=timeout_ms,
@@ -125,6 +125,13 @@ def current_week(page) -> int:
 
 WEEK_AT_LEAST = "n => parseInt(document.querySelector('.kpi-week')?.innerText || '', 10) >= n"
 
+PAUSE_AT_WEEK = """n => {
+    const week = parseInt(document.querySelector('.kpi-week')?.innerText || '', 10);
+    if (!(week >= n)) return false;
+    [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Pause')?.click();
+    return true;
+}"""
+
 
 def play_moving_a_lever(
     page, min_week: int, lever: str, presses: int = 3, timeout_ms: int = 60_000
@@ -132,15 +139,16 @@ def play_moving_a_lever(
     """Press Play, move ``lever`` while it plays, wait until ``min_week`` is shown, pause.
 
     Play is fast (the baseline's 156 weeks take a few seconds), so the lever moves early
-    (key strokes on its focused slider, from week 5) and Pause follows week ``min_week`` at
-    once. Returns the week shown once paused.
+    (key strokes on its focused slider, from week 5) and Pause is clicked as soon as the page
+    shows week ``min_week``. Returns the week shown once paused.
     """
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function(WEEK_AT_LEAST, arg=5, timeout=timeout_ms)
     page.get_by_role("slider", name=lever).focus()
     for _ in range(presses):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(WEEK_AT_LEAST, arg=min_week, timeout=timeout_ms)
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=timeout_ms)
+    # click Pause in the page the moment it shows min_week: a click from here can come seconds
+    # later on a loaded machine, after Play reached the horizon
+    page.wait_for_function(PAUSE_AT_WEEK, arg=min_week, timeout=timeout_ms)
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=timeout_ms)
     return current_week(page)
