@@ -1,7 +1,8 @@
 """Validation of the history scenario against the stylised facts of CALIBRATION.md (SF-1..SF-5).
 
 Each fact is a metric computed from one run's weekly records (and, for SF-4, from the
-no-controls counterfactual run with the same seed) and a target band. The history scenario
+no-controls counterfactual run with the same seed) and a target band, read from the
+observation file (``experiments/data/observations.toml``). The history scenario
 is run over many seeds; a fact holds when its metric is inside the band in at least
 ``PASS_SHARE`` of the seeds. ``magshock validate-history`` prints the table; the tests in
 ``tests/validation/`` assert it.
@@ -17,6 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from experiments.observations import load_observations
 from simulation.run import simulate
 from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
@@ -150,55 +152,55 @@ def sf5_domestic_share_two_years(ctx: Context) -> float:
     return float(100 * share.max())
 
 
+def _fact(fact_id: str, name: str, metric: str, compute: Callable[[Context], float]) -> Fact:
+    """A fact whose band is read from the observation file (data, not code)."""
+    return Fact(fact_id, name, metric, OBSERVATIONS.band_of(fact_id, metric), compute)
+
+
+OBSERVATIONS = load_observations()
+
 FACTS: list[Fact] = [
-    Fact(
+    _fact(
         "SF-1",
         "China's exports collapse in May 2025",
         "May exports, % below pre-control",
-        (60.0, 85.0),
         sf1_may_decline,
     ),
-    Fact(
+    _fact(
         "SF-1",
         "... and partly recover once licences flow",
         "July exports, % of pre-control",
-        (40.0, math.inf),
         sf1_july_level,
     ),
-    Fact(
+    _fact(
         "SF-2",
         "No licensed magnets reach India before week 28",
         "t shipped to IN, weeks 0-27",
-        (0.0, 0.0),
         sf2_licensed_deliveries_before_week_28,
     ),
-    Fact(
+    _fact(
         "SF-2",
         "First Indian approvals at the end of October",
         "week of first IN approval",
-        (26.0, 34.0),
         sf2_first_india_licence,
     ),
-    Fact(
+    _fact(
         "SF-3",
         "A Japanese carmaker stops a line within weeks",
         "week of first JP line stop",
-        (5.0, 10.0),
         sf3_first_japan_stop,
     ),
-    Fact("SF-3", "... then restarts", "length of that stop, weeks", (1.0, 6.0), sf3_stop_length),
-    Fact(
+    _fact("SF-3", "... then restarts", "length of that stop, weeks", sf3_stop_length),
+    _fact(
         "SF-4",
         "India's receipts collapse for the half year",
         "IN receipts Apr-Sep, % below no-controls",
-        (40.0, 70.0),
         sf4_india_receipts_fall,
     ),
-    Fact(
+    _fact(
         "SF-5",
         "Domestic supply negligible for two years",
         "max weekly domestic output, % of IN demand",
-        (0.0, 5.0),
         sf5_domestic_share_two_years,
     ),
 ]
@@ -211,28 +213,47 @@ def counterfactual_of(scenario: Scenario) -> Scenario:
     return twin
 
 
-def evaluate_seed(scenario: Scenario, seed: int) -> dict[str, float]:
-    """Every fact's metric for one seed (history run + no-controls twin)."""
-    ctx = Context(
+def run_seed(scenario: Scenario, seed: int) -> Context:
+    """One seed's history run and its no-controls twin."""
+    return Context(
         simulate(scenario, rng=seed).steps,
         simulate(counterfactual_of(scenario), rng=seed).steps,
         scenario,
     )
+
+
+def _metrics(ctx: Context) -> dict[str, float]:
+    """Every fact's metric for one seed."""
     return {f"{fact.id}: {fact.metric}": fact.compute(ctx) for fact in FACTS}
 
 
-def validate_history(
+def run_history(
     scenario: Scenario | None = None, seeds: int = DEFAULT_SEEDS, seed_root: int = 2025
-) -> pd.DataFrame:
-    """Run the history scenario over ``seeds`` seeds and score every stylised fact.
+) -> list[Context]:
+    """Run the history scenario (and its no-controls twin) over ``seeds`` seeds.
+
+    Args:
+        scenario: the history scenario; None loads ``history_2025``.
+        seeds: number of seeds, drawn from ``numpy.random.SeedSequence(seed_root)``.
+        seed_root: entropy of the seed sequence.
+
+    Returns:
+        One :class:`Context` per seed, for :func:`score_facts` and
+        :func:`experiments.targets.compare_targets` (``[c.steps for c in contexts]``).
+    """
+    scenario = scenario or load_scenario(HISTORY)
+    children = np.random.SeedSequence(seed_root).generate_state(seeds, dtype=np.uint32)
+    return [run_seed(scenario, int(s)) for s in children]
+
+
+def score_facts(contexts: list[Context]) -> pd.DataFrame:
+    """Score every stylised fact over the seeds' runs.
 
     Returns:
         One row per fact: id, fact, metric, band, median, p5, p95, share of seeds inside the
         band, and PASS (share >= 80%) or FAIL.
     """
-    scenario = scenario or load_scenario(HISTORY)
-    children = np.random.SeedSequence(seed_root).generate_state(seeds, dtype=np.uint32)
-    per_seed = pd.DataFrame([evaluate_seed(scenario, int(s)) for s in children])
+    per_seed = pd.DataFrame([_metrics(ctx) for ctx in contexts])
     rows = []
     for fact in FACTS:
         values = per_seed[f"{fact.id}: {fact.metric}"].to_numpy(dtype=float)
@@ -252,3 +273,14 @@ def validate_history(
             }
         )
     return pd.DataFrame(rows)
+
+
+def validate_history(
+    scenario: Scenario | None = None, seeds: int = DEFAULT_SEEDS, seed_root: int = 2025
+) -> pd.DataFrame:
+    """Run the history scenario over ``seeds`` seeds and score every stylised fact.
+
+    Returns:
+        The table of :func:`score_facts`.
+    """
+    return score_facts(run_history(scenario, seeds, seed_root))
