@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -569,16 +570,63 @@ def report_command(
     _write_report(folder)
 
 
+def _fmt_target(value: float, unit: str) -> str:
+    """A target-table number: tonnes without decimals, percentages with one."""
+    if pd.isna(value):
+        return "-"
+    return f"{value:,.0f}" if unit == "t" else f"{value:.1f}"
+
+
+def targets_table(table: pd.DataFrame, title: str) -> Table:
+    """The targets table: each observation's data value beside the model median [5-95%]."""
+    out = Table(
+        title=title,
+        caption="all = all destinations; calendar months; error = (median - data) / data. "
+        "'outside the run': the run does not cover every month of the period; "
+        "'not modelled yet': the model has no column for that destination.",
+    )
+    for column in ("id", "role", "aggregate", "unit", "data", "model median [5-95%]", "error"):
+        out.add_column(
+            column, justify="right" if column in ("data", "error") else "left", no_wrap=True
+        )
+    out.add_column("tol.", justify="right")
+    out.add_column("within", no_wrap=True)
+    for row in table.itertuples():
+        if row.status == "compared":
+            model = (
+                f"{_fmt_target(row.median, row.unit)} "
+                f"[{_fmt_target(row.p5, row.unit)}-{_fmt_target(row.p95, row.unit)}]"
+            )
+            error = f"{row.rel_error:+.0%}"
+            within = Text("yes", style="green") if row.within_tolerance else Text("no", style="red")
+        else:
+            model, error, within = row.status, "", Text("")
+        out.add_row(
+            row.id,
+            row.role,
+            row.aggregate,
+            row.unit,
+            _fmt_target(row.data, row.unit),
+            model,
+            error,
+            row.tolerance,
+            within,
+        )
+    return out
+
+
 @app.command("validate-history")
 def validate_history_command(
     seeds: Annotated[int, typer.Option(min=1, max=10_000, help="Seeds to run.")] = 20,
     scenario: Annotated[str, typer.Option(help="History scenario file or name.")] = "history_2025",
 ) -> None:
-    """Score the history scenario against the stylised facts SF-1..SF-5 (exit 1 if one fails)."""
-    from experiments.validation import PASS_SHARE, validate_history
+    """Score the history scenario against SF-1..SF-5 (exit 1 if one fails) and the data targets."""
+    from experiments.targets import compare_targets
+    from experiments.validation import PASS_SHARE, run_history, score_facts
 
     spec = _load(scenario)
-    table = validate_history(spec, seeds=seeds)
+    contexts = run_history(spec, seeds=seeds)
+    table = score_facts(contexts)
     out = Table(
         title=f"{spec.name}: stylised facts over {seeds} seeds (pass: >= "
         f"{PASS_SHARE:.0%} of seeds in band)"
@@ -599,7 +647,16 @@ def validate_history_command(
             f"{row.share_in_band:.0%}",
             Text(row.result, style="green" if row.result == "PASS" else "bold red"),
         )
-    SafeConsole(markup=False, width=max(console.width, 120)).print(out)
+    wide = SafeConsole(markup=False, width=max(console.width, 120))
+    wide.print(out)
+    targets = compare_targets([ctx.steps for ctx in contexts])
+    wide.print(
+        targets_table(
+            targets,
+            f"{spec.name}: targets: model median [5-95%] over {seeds} seeds beside the data "
+            "(docs/VALIDATION.md)",
+        )
+    )
     if (table["result"] != "PASS").any():
         raise typer.Exit(1)
 
