@@ -16,8 +16,11 @@ Weekly schedule (ODD "process overview"), one step = one week:
 4. the market clears: China ships uncontrolled grades as they are used; then every source
    sells in order of its offer price (ties to China), Chinese exporters only against
    licences where required and up to the OEM's China share; shipments go in transit with
-   each source's lead time;
-5. exporters sell surplus at home, the scheme pays incentives, prices update, data is collected.
+   each source's lead time; the scheme pays its incentive on each domestic plant's sales;
+5. exporters sell surplus at home, prices update, data is collected.
+
+This module builds the model and runs the week; the parts it calls live beside it:
+:mod:`simulation.incentive` (the scheme's tender and payments).
 """
 
 from __future__ import annotations
@@ -50,10 +53,10 @@ from agents import (
     RestOfWorldSupplier,
 )
 from agents.oem import SOURCES
+from simulation.incentive import IncentiveScheme
 from simulation.market import EPS, Shipment, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.scenario import (
-    IncentiveConfig,
     Scenario,
     apply_overrides,
     load_scenario,
@@ -134,21 +137,11 @@ class MagnetSupplyModel(Model):
             rng = spec.simulation.seed
         super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng))
         self.spec: Scenario = spec
-        # Run state that levers may change mid-run; the scenario itself stays as validated.
-        self.incentive: IncentiveConfig = spec.incentive
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
         self.collect_agent_data = collect_agent_data
-        self._award_week = spec.incentive_award_week()
-        market = spec.market
-        self._sales_budget_usd = (
-            spec.incentive.sales_budget_inr_crore * 1e7 / market.inr_per_usd
-            if spec.incentive.enabled
-            else 0.0
-        )
-        self.sales_subsidy_spent_usd = 0.0
-        self.capital_subsidy_spent_usd = 0.0
-        self.subsidy_paid_usd = 0.0
+        # Run state that levers may change mid-run; the scenario itself stays as validated.
+        self.incentive = IncentiveScheme(self)
         self.redesign_spent_usd = 0.0
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
@@ -268,27 +261,18 @@ class MagnetSupplyModel(Model):
         policy.resolve_dates(self.spec.simulation.start_date)
         self.authority.set_policy(policy)
 
-    #: Scheme terms fixed when the run starts (the award week and budget are derived once).
-    _FIXED_INCENTIVE = frozenset({"enabled", "award_week", "award_date", "sales_budget_inr_crore"})
-
     def set_incentive(self, **changes: Any) -> None:
         """Change the domestic scheme's terms from the next week on (e.g. browser levers).
 
-        The scenario (``self.spec``) is not touched: the model keeps its own validated copy
-        in ``self.incentive``. ``ramp_weeks`` also applies to awarded plants not yet ramping.
+        The scenario (``self.spec``) is not touched: the scheme keeps its own validated copy
+        in ``self.incentive.terms``. ``ramp_weeks`` also applies to awarded plants not yet
+        ramping.
 
         Raises:
             ValueError: an unknown field, one fixed at the start of the run, or a value out
                 of the field's range (pydantic's ValidationError is a ValueError).
         """
-        fixed = sorted(self._FIXED_INCENTIVE & changes.keys())
-        if fixed:
-            raise ValueError(f"incentive {', '.join(fixed)} cannot change during a run")
-        self.incentive = IncentiveConfig.model_validate({**self.incentive.model_dump(), **changes})
-        if "ramp_weeks" in changes:
-            for plant in self.domestic_producers:
-                if plant.stage in ("planned", "building"):
-                    plant.ramp_weeks = self.incentive.ramp_weeks
+        self.incentive.set_terms(**changes)
 
     def set_cover_target_weeks(self, weeks: float) -> None:
         """Set every OEM's inventory cover target, weeks (0-52; raises the ceiling if needed).
@@ -308,7 +292,7 @@ class MagnetSupplyModel(Model):
         self.week = self.steps - 1
         week = self.week
         self.authority.start_week()
-        self.subsidy_paid_usd = 0.0
+        self.incentive.start_week()
         self.produce_supply(week)
         self.oems.shuffle_do("step")
         self.authority.review(week, {e.unique_id: e for e in self.exporters})
@@ -328,8 +312,8 @@ class MagnetSupplyModel(Model):
         for supplier in self.row_suppliers:
             supplier.prepare(week)
         self.irel.produce(week)
-        if week == self._award_week:
-            self.award_incentive(week)
+        if week == self.incentive.award_week:
+            self.incentive.award(week)
         ratio = self.spec.market.magnet_t_per_oxide_t
         producers = self.domestic_producers
         for producer in producers:
@@ -342,68 +326,6 @@ class MagnetSupplyModel(Model):
         for producer in producers:
             producer.receive_oxide(from_irel[producer] + imports[producer])
             producer.produce(week, ratio)
-
-    def award_incentive(self, week: int) -> None:
-        """Run the scheme's tender: cheapest bidders whose subsidised cost closes the gap enter."""
-        inc = self.incentive
-        price = self.spec.market.china_price_usd_per_kg
-        costs = np.sort(
-            self.rng.uniform(
-                inc.bidder_cost_min_usd_per_kg, inc.bidder_cost_max_usd_per_kg, inc.n_bidders
-            )
-        )
-        awarded = []
-        for cost in costs:
-            enough = len(awarded) >= inc.n_awards
-            full = (
-                len(awarded) + 1
-            ) * inc.award_capacity_t_per_year > inc.capacity_target_t_per_year + EPS
-            if (
-                enough
-                or full
-                or cost - inc.subsidy_usd_per_kg > price * (1 + inc.entry_margin_share)
-            ):
-                break
-            awarded.append(float(cost))
-        for i, cost in enumerate(awarded):
-            DomesticProducer(
-                self,
-                name=f"scheme-{i + 1}",
-                nameplate_t_per_year=inc.award_capacity_t_per_year,
-                stage="building",
-                start_week=week,
-                build_weeks=inc.build_weeks,
-                ramp_weeks=inc.ramp_weeks,
-                yield_share=inc.yield_share,
-                unit_cost_usd_per_kg=cost,
-                learning_rate=inc.learning_rate,
-                subsidised=True,
-                award_week=week,
-            )
-        if awarded:  # the capital subsidy is shared out per award slot (C-PLI-1)
-            capital = inc.capital_subsidy_inr_crore * 1e7 / self.spec.market.inr_per_usd
-            capital *= len(awarded) / max(inc.n_awards, 1)
-            self.capital_subsidy_spent_usd += capital
-            self.subsidy_paid_usd += capital
-
-    def incentive_usd_per_kg(self, producer: DomesticProducer) -> float:
-        """Sales incentive a producer earns this week, USD/kg (0 outside the payment window)."""
-        inc = self.incentive
-        award_week = producer.award_week if producer.award_week is not None else self._award_week
-        if not (inc.enabled and producer.subsidised and award_week is not None):
-            return 0.0
-        start = award_week + inc.gestation_weeks
-        if not start <= self.week < start + inc.incentive_weeks:
-            return 0.0
-        return inc.subsidy_usd_per_kg if self._sales_budget_left_usd() > 0 else 0.0
-
-    @property
-    def subsidy_spent_usd(self) -> float:
-        """Scheme spending so far (sales incentive + capital subsidy), USD."""
-        return self.sales_subsidy_spent_usd + self.capital_subsidy_spent_usd
-
-    def _sales_budget_left_usd(self) -> float:
-        return max(0.0, self._sales_budget_usd - self.sales_subsidy_spent_usd)
 
     def clear_market(self, week: int) -> None:
         """Sources sell in order of price, each to the open orders it can serve.
@@ -440,7 +362,7 @@ class MagnetSupplyModel(Model):
                         )
                     )
             if isinstance(supplier, DomesticProducer):
-                self._pay_incentive(supplier)
+                self.incentive.pay(supplier)
 
     def customers(self, supplier) -> list[OEM]:
         """The OEMs a supplier can serve (computed once: OEMs never change suppliers)."""
@@ -450,14 +372,6 @@ class MagnetSupplyModel(Model):
                 o for o in self.oems if supplier.serves(o)
             ]
         return pool
-
-    def _pay_incentive(self, producer: DomesticProducer) -> None:
-        rate = self.incentive_usd_per_kg(producer)
-        if rate <= 0 or producer.sold_t <= 0:
-            return
-        pay = min(producer.sold_t * 1000.0 * rate, self._sales_budget_left_usd())
-        self.sales_subsidy_spent_usd += pay
-        self.subsidy_paid_usd += pay
 
     def record_redesign_start(self, oem: OEM) -> None:
         """Count a redesign and its cost (called by the OEM that starts it)."""
@@ -525,8 +439,8 @@ class MagnetSupplyModel(Model):
             ),
             "irel_oxide_output_t": lambda m: m.irel.produced_t,
             "oxide_imported_t": "oxide_imported_t",
-            "subsidy_paid_usd": "subsidy_paid_usd",
-            "subsidy_spent_usd": "subsidy_spent_usd",
+            "subsidy_paid_usd": lambda m: m.incentive.subsidy_paid_usd,
+            "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
             "redesigns_started": "redesigns_started",
             "redesign_spent_usd": "redesign_spent_usd",
             "price_index_china": lambda m: _weighted(
