@@ -9,7 +9,7 @@
      inflates call-heavy Python code, so its shares differ a little).
    Components: data collection = ``DataCollector.collect`` + ``MagnetSupplyModel._aggregate``;
    agent logic = ``OEM.step`` (plus ``AgentSet.shuffle_do`` overhead); market allocation =
-   ``MagnetSupplyModel.clear_market``; licence review = ``LicensingAuthority.review``;
+   ``Market.clear``; licence review = ``LicensingAuthority.review``;
    supply = ``produce_supply``; construction = ``MagnetSupplyModel.__init__``; results =
    ``get_model_vars_dataframe`` + ``compute_kpis``.
 3. The top functions by cumulative and by own time (the evidence for any miss).
@@ -45,7 +45,7 @@ COMPONENTS = (
     ("data collection: MagnetSupplyModel._aggregate", "simulation/model.py", "_aggregate"),
     ("agent logic: OEM.step", "agents/oem.py", "step"),
     ("agent logic: AgentSet.shuffle_do (incl. OEM.step)", "mesa/agentset.py", "shuffle_do"),
-    ("market allocation: clear_market", "simulation/model.py", "clear_market"),
+    ("market allocation: Market.clear", "simulation/clearing.py", "clear"),
     ("licence review: LicensingAuthority.review", "agents/authority.py", "review"),
     ("supply: produce_supply", "simulation/model.py", "produce_supply"),
     ("construction: MagnetSupplyModel.__init__", "simulation/model.py", "__init__"),
@@ -73,6 +73,7 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
     import simulation.run as run_mod
     from agents.authority import LicensingAuthority
     from agents.oem import OEM
+    from simulation.clearing import Market
     from simulation.model import MagnetSupplyModel
 
     acc: dict[str, float] = defaultdict(float)
@@ -80,7 +81,7 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
         (dc_mod.DataCollector, "collect", "data collection"),
         (MagnetSupplyModel, "_aggregate", "data collection"),
         (OEM, "step", "agent logic (OEM.step)"),
-        (MagnetSupplyModel, "clear_market", "market allocation"),
+        (Market, "clear", "market allocation"),
         (LicensingAuthority, "review", "licence review"),
         (MagnetSupplyModel, "produce_supply", "supply"),
         (MagnetSupplyModel, "__init__", "construction"),

@@ -20,7 +20,8 @@ Weekly schedule (ODD "process overview"), one step = one week:
 5. exporters sell surplus at home, prices update, data is collected.
 
 This module builds the model and runs the week; the parts it calls live beside it:
-:mod:`simulation.incentive` (the scheme's tender and payments).
+:mod:`simulation.clearing` (step 4) and :mod:`simulation.incentive` (the scheme's tender
+and payments).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from agents import (
     RestOfWorldSupplier,
 )
 from agents.oem import SOURCES
+from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
 from simulation.market import EPS, Shipment, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
@@ -140,12 +142,12 @@ class MagnetSupplyModel(Model):
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
         self.collect_agent_data = collect_agent_data
+        self.market = Market(self)
         # Run state that levers may change mid-run; the scenario itself stays as validated.
         self.incentive = IncentiveScheme(self)
         self.redesign_spent_usd = 0.0
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
-        self._customers: dict[int, list[OEM]] = {}
         self._build_agents()
         self.flows = dict.fromkeys(
             (
@@ -296,7 +298,7 @@ class MagnetSupplyModel(Model):
         self.produce_supply(week)
         self.oems.shuffle_do("step")
         self.authority.review(week, {e.unique_id: e for e in self.exporters})
-        self.clear_market(week)
+        self.market.clear(week)
         self.exporters.do("sell_surplus")
         for supplier in self.row_suppliers:
             supplier.update_price()
@@ -326,52 +328,6 @@ class MagnetSupplyModel(Model):
         for producer in producers:
             producer.receive_oxide(from_irel[producer] + imports[producer])
             producer.produce(week, ratio)
-
-    def clear_market(self, week: int) -> None:
-        """Sources sell in order of price, each to the open orders it can serve.
-
-        Chinese exporters ship only against licences (when required) and only up to the share
-        an OEM wants from China; domestic plants serve Indian OEMs; rest-of-world makers serve
-        contracted buyers first. Ties go to China (exporters are listed first).
-        """
-        for exporter in self.exporters:
-            free = {o: o.free_need_t for o in self.customers(exporter) if o.free_need_t > EPS}
-            for oem, tonnes in exporter.ship_free_grades(free).items():
-                oem.receive_free_grades(tonnes)
-        suppliers = sorted(
-            [*self.exporters, *self.domestic_producers, *self.row_suppliers],
-            key=lambda s: s.offer_price_usd_per_kg(),
-        )
-        for supplier in suppliers:
-            requests = {}
-            for oem in self.customers(supplier):
-                if oem.unfilled_t > EPS:
-                    wanted = supplier.requested_t(oem)
-                    if wanted > EPS:
-                        requests[oem] = wanted
-            if not requests:
-                continue
-            for oem, tonnes in supplier.allocate(requests).items():
-                if tonnes > EPS:
-                    oem.accept(
-                        Shipment(
-                            supplier.source,
-                            supplier.unique_id,
-                            tonnes,
-                            week + supplier.lead_time_weeks,
-                        )
-                    )
-            if isinstance(supplier, DomesticProducer):
-                self.incentive.pay(supplier)
-
-    def customers(self, supplier) -> list[OEM]:
-        """The OEMs a supplier can serve (computed once: OEMs never change suppliers)."""
-        pool = self._customers.get(supplier.unique_id)
-        if pool is None:
-            pool = self._customers[supplier.unique_id] = [
-                o for o in self.oems if supplier.serves(o)
-            ]
-        return pool
 
     def record_redesign_start(self, oem: OEM) -> None:
         """Count a redesign and its cost (called by the OEM that starts it)."""
