@@ -7,7 +7,7 @@
      no profiler distortion) for N runs;
    * cProfile: cumulative times of the same functions over a few profiled runs (the profiler
      inflates call-heavy Python code, so its shares differ a little).
-   Components: data collection = ``DataCollector.collect`` + ``MagnetSupplyModel._aggregate``;
+   Components: data collection = ``DataCollector.collect`` + ``reporters.aggregate``;
    agent logic = ``OEM.step`` (plus ``AgentSet.shuffle_do`` overhead); market allocation =
    ``Market.clear``; licence review = ``LicensingAuthority.review``;
    supply = ``produce_supply``; construction = ``MagnetSupplyModel.__init__``; results =
@@ -42,7 +42,7 @@ TARGET_DC_SHARE = 25.0
 # (label, module path suffix, function name) -> how to find a component in cProfile stats
 COMPONENTS = (
     ("data collection: DataCollector.collect", "mesa/datacollection.py", "collect"),
-    ("data collection: MagnetSupplyModel._aggregate", "simulation/model.py", "_aggregate"),
+    ("data collection: reporters.aggregate", "simulation/reporters.py", "aggregate"),
     ("agent logic: OEM.step", "agents/oem.py", "step"),
     ("agent logic: AgentSet.shuffle_do (incl. OEM.step)", "mesa/agentset.py", "shuffle_do"),
     ("market allocation: Market.clear", "simulation/clearing.py", "clear"),
@@ -70,6 +70,7 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
     """Wrap component methods with timers; return seconds per component and total, per run."""
     import mesa.datacollection as dc_mod
 
+    import simulation.reporters as reporters_mod
     import simulation.run as run_mod
     from agents.authority import LicensingAuthority
     from agents.oem import OEM
@@ -79,7 +80,7 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
     acc: dict[str, float] = defaultdict(float)
     targets = [
         (dc_mod.DataCollector, "collect", "data collection"),
-        (MagnetSupplyModel, "_aggregate", "data collection"),
+        (reporters_mod, "aggregate", "data collection"),
         (OEM, "step", "agent logic (OEM.step)"),
         (Market, "clear", "market allocation"),
         (LicensingAuthority, "review", "licence review"),
@@ -190,7 +191,7 @@ def main() -> None:
         100
         * (
             find(stats, "mesa/datacollection.py", "collect")
-            + find(stats, "simulation/model.py", "_aggregate")
+            + find(stats, "simulation/reporters.py", "aggregate")
         )
         / prof_total
     )

@@ -20,8 +20,8 @@ Weekly schedule (ODD "process overview"), one step = one week:
 5. exporters sell surplus at home, prices update, data is collected.
 
 This module builds the model and runs the week; the parts it calls live beside it:
-:mod:`simulation.clearing` (step 4) and :mod:`simulation.incentive` (the scheme's tender
-and payments).
+:mod:`simulation.clearing` (step 4), :mod:`simulation.incentive` (the scheme's tender and
+payments) and :mod:`simulation.reporters` (what is recorded, and the flow ledgers).
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ from agents import (
     LicensingAuthority,
     RestOfWorldSupplier,
 )
-from agents.oem import SOURCES
+from simulation import reporters
 from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
-from simulation.market import EPS, Shipment, allocate_pro_rata
+from simulation.market import Shipment, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.scenario import (
     Scenario,
@@ -64,17 +64,6 @@ from simulation.scenario import (
     load_scenario,
     validate_scenario,
 )
-
-_COUNTRY_STATS = (
-    "vehicles_produced",
-    "vehicles_planned",
-    "magnet_need_t",
-    "firms_stopped",
-    "china_exports_t",
-    "china_licensed_exports_t",
-    "licences_approved",
-)
-_GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
 
 
 class RunScenario(MesaScenario):
@@ -149,24 +138,12 @@ class MagnetSupplyModel(Model):
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
         self._build_agents()
-        self.flows = dict.fromkeys(
-            (
-                "magnet_produced_t",
-                "magnet_sold_china_domestic_t",
-                "magnet_scrap_t",
-                "magnet_consumed_t",
-                "oxide_produced_t",
-                "oxide_imported_t",
-                "oxide_reserved_t",
-                "oxide_consumed_t",
-            ),
-            0.0,
-        )
-        self._stat_keys = self._aggregate_keys()
+        self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
+        self._stat_keys = reporters.aggregate_keys(spec)
         self.stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
         self.datacollector = DataCollector(
-            model_reporters=self._model_reporters(),
-            agenttype_reporters=self._agent_reporters() if collect_agent_data else None,
+            model_reporters=reporters.model_reporters(self._stat_keys),
+            agenttype_reporters=reporters.agent_reporters() if collect_agent_data else None,
         )
 
     # ------------------------------------------------------------------ construction
@@ -302,8 +279,8 @@ class MagnetSupplyModel(Model):
         self.exporters.do("sell_surplus")
         for supplier in self.row_suppliers:
             supplier.update_price()
-        self._account_flows()
-        self._aggregate()
+        reporters.account_flows(self)
+        self.stats = reporters.aggregate(self, self._stat_keys)
         self.datacollector.collect(self)
         if week + 1 >= self.horizon_weeks:
             self.running = False
@@ -334,23 +311,6 @@ class MagnetSupplyModel(Model):
         self.redesigns_started += 1
         self.redesign_spent_usd += oem.redesign_cost_usd
 
-    def _account_flows(self) -> None:
-        """Add this week's flows to the cumulative magnet and oxide ledgers."""
-        f = self.flows
-        producers = self.domestic_producers
-        f["magnet_produced_t"] += (
-            sum(e.produced_t for e in self.exporters)
-            + sum(s.produced_t for s in self.row_suppliers)
-            + sum(p.gross_t for p in producers)
-        )
-        f["magnet_sold_china_domestic_t"] += sum(e.domestic_sales_t for e in self.exporters)
-        f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
-        f["magnet_consumed_t"] += sum(o.consumed_t + o.free_received_t for o in self.oems)
-        f["oxide_produced_t"] += self.irel.produced_t
-        f["oxide_imported_t"] += self.oxide_imported_t
-        f["oxide_reserved_t"] += self.irel.reserved_t
-        f["oxide_consumed_t"] += sum(p.oxide_used_t for p in producers)
-
     def magnet_stock_t(self) -> float:
         """All magnet tonnes held anywhere in the model: exporters, plants, transit, OEMs."""
         return (
@@ -362,140 +322,6 @@ class MagnetSupplyModel(Model):
     def oxide_stock_t(self) -> float:
         """All oxide tonnes held: IREL's stock and the plants' oxide stocks."""
         return self.irel.stock_t + sum(p.oxide_stock_t for p in self.domestic_producers)
-
-    # ------------------------------------------------------------------ reporters
-    def _model_reporters(self) -> dict[str, Any]:
-        """Declare the weekly model reporters (fixed ones, then per country/segment/group)."""
-        reporters: dict[str, Any] = {
-            "week": "week",
-            "date": lambda m: m.date.isoformat(),
-            "licence_queue_length": lambda m: len(m.authority.queue),
-            "licence_applications": lambda m: m.authority.filed,
-            "licences_approved": lambda m: m.authority.approved,
-            "licences_denied": lambda m: m.authority.denied,
-            "licensed_t": lambda m: m.authority.approved_t,
-            "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
-            "licences_issued_total": lambda m: m.authority.licences_issued_total,
-            "china_exports_t": lambda m: sum(e.exported_t for e in m.exporters),
-            "china_controlled_exports_t": lambda m: sum(
-                e.exported_t - e.free_exported_t for e in m.exporters
-            ),
-            "china_domestic_sales_t": lambda m: sum(e.domestic_sales_t for e in m.exporters),
-            "magnet_shortfall_t": lambda m: sum(o.need_t_per_week - o.consumed_t for o in m.oems),
-            "unfilled_orders_t": lambda m: sum(o.unfilled_t for o in m.oems),
-            "domestic_capacity_t_per_week": lambda m: sum(
-                p.capacity_t_per_week(m.week) for p in m.domestic_producers
-            ),
-            "domestic_output_t": lambda m: sum(p.output_t for p in m.domestic_producers),
-            "domestic_plants_operating": lambda m: sum(
-                p.stage in ("ramping", "operating") for p in m.domestic_producers
-            ),
-            "domestic_unit_cost_usd_per_kg": lambda m: _weighted(
-                [(p.unit_cost_usd_per_kg, p.output_t) for p in m.domestic_producers]
-            ),
-            "irel_oxide_output_t": lambda m: m.irel.produced_t,
-            "oxide_imported_t": "oxide_imported_t",
-            "subsidy_paid_usd": lambda m: m.incentive.subsidy_paid_usd,
-            "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
-            "redesigns_started": "redesigns_started",
-            "redesign_spent_usd": "redesign_spent_usd",
-            "price_index_china": lambda m: _weighted(
-                [
-                    (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.produced_t)
-                    for e in m.exporters
-                ]
-            ),
-            "price_index_row": lambda m: _weighted(
-                [(s.price_index, s.available_t + s.produced_t) for s in m.row_suppliers]
-            ),
-            "price_index_domestic": lambda m: _weighted(
-                [
-                    (p.offer_price_usd_per_kg() / m.spec.market.china_price_usd_per_kg, p.output_t)
-                    for p in m.domestic_producers
-                ]
-            ),
-        }
-        for name in self._aggregate_keys():
-            reporters[name] = _stat(name)
-        return reporters
-
-    def _aggregate_keys(self) -> list[str]:
-        """Names of the per-country, per-segment and per-group reporters."""
-        keys = []
-        for c in sorted({o.country for o in self.spec.oems}):
-            keys += [f"{k}__{c}" for k in _COUNTRY_STATS]
-            keys += [f"receipts_t__{c}__{source}" for source in SOURCES]
-            keys += [f"demand_met_share__{c}__{source}" for source in SOURCES]
-        for c, seg in sorted({(o.country, o.segment) for o in self.spec.oems}):
-            keys += [f"vehicles_produced__{c}__{seg}", f"vehicles_planned__{c}__{seg}"]
-        for cfg in self.spec.oems:
-            keys += [f"{k}__{cfg.country}__{cfg.name}" for k in _GROUP_STATS]
-        return keys
-
-    def _aggregate(self) -> None:
-        """One pass over the OEMs: sums per country, segment and group for the reporters."""
-        stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
-        need_by_group: dict[str, float] = {}
-        for o in self.oems:
-            c, g = o.country, f"{o.country}__{o.group}"
-            need = o.need_t_per_week
-            stats[f"vehicles_produced__{c}"] += o.produced_vehicles
-            stats[f"vehicles_planned__{c}"] += o.planned_vehicles_per_week
-            stats[f"magnet_need_t__{c}"] += need
-            stats[f"firms_stopped__{c}"] += o.stopped
-            for source, tonnes in o.received_t.items():
-                stats[f"receipts_t__{c}__{source}"] += tonnes
-            stats[f"vehicles_produced__{c}__{o.segment}"] += o.produced_vehicles
-            stats[f"vehicles_planned__{c}__{o.segment}"] += o.planned_vehicles_per_week
-            stats[f"oem_produced__{g}"] += o.produced_vehicles
-            stats[f"oem_planned__{g}"] += o.planned_vehicles_per_week
-            stats[f"oem_firms_stopped__{g}"] += o.stopped
-            stats[f"oem_cover_weeks__{g}"] += o.inventory_t
-            need_by_group[g] = need_by_group.get(g, 0.0) + need
-        for g, need in need_by_group.items():
-            key = f"oem_cover_weeks__{g}"
-            stats[key] = stats[key] / need if need > EPS else 0.0
-        free_by_country: dict[str, float] = {}
-        for o in self.oems:
-            free_by_country[o.country] = free_by_country.get(o.country, 0.0) + o.free_received_t
-        for key in stats:
-            if key.startswith("demand_met_share__"):  # controlled grades: received / needed
-                _, c, source = key.split("__")
-                need = stats[f"magnet_need_t__{c}"]
-                got = stats[f"receipts_t__{c}__{source}"]
-                if source == "china":
-                    got -= free_by_country.get(c, 0.0)
-                stats[key] = got / need if need > EPS else 0.0
-        for c, n in self.authority.approved_this_week_by_country.items():
-            key = f"licences_approved__{c}"
-            if key in stats:
-                stats[key] = float(n)
-        for e in self.exporters:
-            for c, tonnes in e.exported_by_country.items():
-                key = f"china_exports_t__{c}"
-                if key in stats:
-                    stats[key] += tonnes
-            for c, tonnes in e.licensed_by_country.items():
-                key = f"china_licensed_exports_t__{c}"
-                if key in stats:
-                    stats[key] += tonnes
-        self.stats = stats
-
-    @staticmethod
-    def _agent_reporters() -> dict[type, dict[str, str]]:
-        """Per-OEM state (opt-in)."""
-        return {
-            OEM: {
-                "group": "group",
-                "country": "country",
-                "produced_vehicles": "produced_vehicles",
-                "inventory_t": "inventory_t",
-                "cover_weeks": "cover_weeks",
-                "cover_target_weeks": "cover_target_weeks",
-                "stopped": "stopped",
-                "redesigned": "redesigned",
-            }
-        }
 
 
 # ---------------------------------------------------------------------- helpers
@@ -512,21 +338,3 @@ def _resolve_scenario(
         new._sources = scenario.sources
         return new
     return scenario
-
-
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else float("nan")
-
-
-def _weighted(pairs: list[tuple[float, float]]) -> float:
-    total = sum(w for _, w in pairs)
-    if total <= EPS:
-        return float("nan")
-    return sum(v * w for v, w in pairs) / total
-
-
-def _stat(name: str):
-    def reporter(model: MagnetSupplyModel) -> float:
-        return model.stats[name]
-
-    return reporter
