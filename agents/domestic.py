@@ -130,7 +130,7 @@ class DomesticProducer(Agent):
 
     def offer_price_usd_per_kg(self) -> float:
         """Price to Indian OEMs: unit cost less the incentive while it is paid, USD/kg."""
-        return max(0.0, self.unit_cost_usd_per_kg - self.model.incentive_usd_per_kg(self))
+        return max(0.0, self.unit_cost_usd_per_kg - self.model.incentive.usd_per_kg(self))
 
     def serves(self, oem: OEM) -> bool:
         """Sells to Indian OEMs only."""

@@ -7,9 +7,9 @@
      no profiler distortion) for N runs;
    * cProfile: cumulative times of the same functions over a few profiled runs (the profiler
      inflates call-heavy Python code, so its shares differ a little).
-   Components: data collection = ``DataCollector.collect`` + ``MagnetSupplyModel._aggregate``;
+   Components: data collection = ``DataCollector.collect`` + ``reporters.aggregate``;
    agent logic = ``OEM.step`` (plus ``AgentSet.shuffle_do`` overhead); market allocation =
-   ``MagnetSupplyModel.clear_market``; licence review = ``LicensingAuthority.review``;
+   ``Market.clear``; licence review = ``LicensingAuthority.review``;
    supply = ``produce_supply``; construction = ``MagnetSupplyModel.__init__``; results =
    ``get_model_vars_dataframe`` + ``compute_kpis``.
 3. The top functions by cumulative and by own time (the evidence for any miss).
@@ -42,10 +42,10 @@ TARGET_DC_SHARE = 25.0
 # (label, module path suffix, function name) -> how to find a component in cProfile stats
 COMPONENTS = (
     ("data collection: DataCollector.collect", "mesa/datacollection.py", "collect"),
-    ("data collection: MagnetSupplyModel._aggregate", "simulation/model.py", "_aggregate"),
+    ("data collection: reporters.aggregate", "simulation/reporters.py", "aggregate"),
     ("agent logic: OEM.step", "agents/oem.py", "step"),
     ("agent logic: AgentSet.shuffle_do (incl. OEM.step)", "mesa/agentset.py", "shuffle_do"),
-    ("market allocation: clear_market", "simulation/model.py", "clear_market"),
+    ("market allocation: Market.clear", "simulation/clearing.py", "clear"),
     ("licence review: LicensingAuthority.review", "agents/authority.py", "review"),
     ("supply: produce_supply", "simulation/model.py", "produce_supply"),
     ("construction: MagnetSupplyModel.__init__", "simulation/model.py", "__init__"),
@@ -70,17 +70,19 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
     """Wrap component methods with timers; return seconds per component and total, per run."""
     import mesa.datacollection as dc_mod
 
+    import simulation.reporters as reporters_mod
     import simulation.run as run_mod
     from agents.authority import LicensingAuthority
     from agents.oem import OEM
+    from simulation.clearing import Market
     from simulation.model import MagnetSupplyModel
 
     acc: dict[str, float] = defaultdict(float)
     targets = [
         (dc_mod.DataCollector, "collect", "data collection"),
-        (MagnetSupplyModel, "_aggregate", "data collection"),
+        (reporters_mod, "aggregate", "data collection"),
         (OEM, "step", "agent logic (OEM.step)"),
-        (MagnetSupplyModel, "clear_market", "market allocation"),
+        (Market, "clear", "market allocation"),
         (LicensingAuthority, "review", "licence review"),
         (MagnetSupplyModel, "produce_supply", "supply"),
         (MagnetSupplyModel, "__init__", "construction"),
@@ -189,7 +191,7 @@ def main() -> None:
         100
         * (
             find(stats, "mesa/datacollection.py", "collect")
-            + find(stats, "simulation/model.py", "_aggregate")
+            + find(stats, "simulation/reporters.py", "aggregate")
         )
         / prof_total
     )

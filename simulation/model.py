@@ -16,8 +16,12 @@ Weekly schedule (ODD "process overview"), one step = one week:
 4. the market clears: China ships uncontrolled grades as they are used; then every source
    sells in order of its offer price (ties to China), Chinese exporters only against
    licences where required and up to the OEM's China share; shipments go in transit with
-   each source's lead time;
-5. exporters sell surplus at home, the scheme pays incentives, prices update, data is collected.
+   each source's lead time; the scheme pays its incentive on each domestic plant's sales;
+5. exporters sell surplus at home, prices update, data is collected.
+
+This module builds the model and runs the week; the parts it calls live beside it:
+:mod:`simulation.clearing` (step 4), :mod:`simulation.incentive` (the scheme's tender and
+payments) and :mod:`simulation.reporters` (what is recorded, and the flow ledgers).
 """
 
 from __future__ import annotations
@@ -49,27 +53,17 @@ from agents import (
     LicensingAuthority,
     RestOfWorldSupplier,
 )
-from agents.oem import SOURCES
-from simulation.market import EPS, Shipment, allocate_pro_rata
+from simulation import reporters
+from simulation.clearing import Market
+from simulation.incentive import IncentiveScheme
+from simulation.market import Shipment, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.scenario import (
-    IncentiveConfig,
     Scenario,
     apply_overrides,
     load_scenario,
     validate_scenario,
 )
-
-_COUNTRY_STATS = (
-    "vehicles_produced",
-    "vehicles_planned",
-    "magnet_need_t",
-    "firms_stopped",
-    "china_exports_t",
-    "china_licensed_exports_t",
-    "licences_approved",
-)
-_GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
 
 
 class RunScenario(MesaScenario):
@@ -134,44 +128,22 @@ class MagnetSupplyModel(Model):
             rng = spec.simulation.seed
         super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng))
         self.spec: Scenario = spec
-        # Run state that levers may change mid-run; the scenario itself stays as validated.
-        self.incentive: IncentiveConfig = spec.incentive
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
         self.collect_agent_data = collect_agent_data
-        self._award_week = spec.incentive_award_week()
-        market = spec.market
-        self._sales_budget_usd = (
-            spec.incentive.sales_budget_inr_crore * 1e7 / market.inr_per_usd
-            if spec.incentive.enabled
-            else 0.0
-        )
-        self.sales_subsidy_spent_usd = 0.0
-        self.capital_subsidy_spent_usd = 0.0
-        self.subsidy_paid_usd = 0.0
+        self.market = Market(self)
+        # Run state that levers may change mid-run; the scenario itself stays as validated.
+        self.incentive = IncentiveScheme(self)
         self.redesign_spent_usd = 0.0
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
-        self._customers: dict[int, list[OEM]] = {}
         self._build_agents()
-        self.flows = dict.fromkeys(
-            (
-                "magnet_produced_t",
-                "magnet_sold_china_domestic_t",
-                "magnet_scrap_t",
-                "magnet_consumed_t",
-                "oxide_produced_t",
-                "oxide_imported_t",
-                "oxide_reserved_t",
-                "oxide_consumed_t",
-            ),
-            0.0,
-        )
-        self._stat_keys = self._aggregate_keys()
+        self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
+        self._stat_keys = reporters.aggregate_keys(spec)
         self.stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
         self.datacollector = DataCollector(
-            model_reporters=self._model_reporters(),
-            agenttype_reporters=self._agent_reporters() if collect_agent_data else None,
+            model_reporters=reporters.model_reporters(self._stat_keys),
+            agenttype_reporters=reporters.agent_reporters() if collect_agent_data else None,
         )
 
     # ------------------------------------------------------------------ construction
@@ -268,27 +240,18 @@ class MagnetSupplyModel(Model):
         policy.resolve_dates(self.spec.simulation.start_date)
         self.authority.set_policy(policy)
 
-    #: Scheme terms fixed when the run starts (the award week and budget are derived once).
-    _FIXED_INCENTIVE = frozenset({"enabled", "award_week", "award_date", "sales_budget_inr_crore"})
-
     def set_incentive(self, **changes: Any) -> None:
         """Change the domestic scheme's terms from the next week on (e.g. browser levers).
 
-        The scenario (``self.spec``) is not touched: the model keeps its own validated copy
-        in ``self.incentive``. ``ramp_weeks`` also applies to awarded plants not yet ramping.
+        The scenario (``self.spec``) is not touched: the scheme keeps its own validated copy
+        in ``self.incentive.terms``. ``ramp_weeks`` also applies to awarded plants not yet
+        ramping.
 
         Raises:
             ValueError: an unknown field, one fixed at the start of the run, or a value out
                 of the field's range (pydantic's ValidationError is a ValueError).
         """
-        fixed = sorted(self._FIXED_INCENTIVE & changes.keys())
-        if fixed:
-            raise ValueError(f"incentive {', '.join(fixed)} cannot change during a run")
-        self.incentive = IncentiveConfig.model_validate({**self.incentive.model_dump(), **changes})
-        if "ramp_weeks" in changes:
-            for plant in self.domestic_producers:
-                if plant.stage in ("planned", "building"):
-                    plant.ramp_weeks = self.incentive.ramp_weeks
+        self.incentive.set_terms(**changes)
 
     def set_cover_target_weeks(self, weeks: float) -> None:
         """Set every OEM's inventory cover target, weeks (0-52; raises the ceiling if needed).
@@ -308,16 +271,16 @@ class MagnetSupplyModel(Model):
         self.week = self.steps - 1
         week = self.week
         self.authority.start_week()
-        self.subsidy_paid_usd = 0.0
+        self.incentive.start_week()
         self.produce_supply(week)
         self.oems.shuffle_do("step")
         self.authority.review(week, {e.unique_id: e for e in self.exporters})
-        self.clear_market(week)
+        self.market.clear(week)
         self.exporters.do("sell_surplus")
         for supplier in self.row_suppliers:
             supplier.update_price()
-        self._account_flows()
-        self._aggregate()
+        reporters.account_flows(self)
+        self.stats = reporters.aggregate(self, self._stat_keys)
         self.datacollector.collect(self)
         if week + 1 >= self.horizon_weeks:
             self.running = False
@@ -328,8 +291,8 @@ class MagnetSupplyModel(Model):
         for supplier in self.row_suppliers:
             supplier.prepare(week)
         self.irel.produce(week)
-        if week == self._award_week:
-            self.award_incentive(week)
+        if week == self.incentive.award_week:
+            self.incentive.award(week)
         ratio = self.spec.market.magnet_t_per_oxide_t
         producers = self.domestic_producers
         for producer in producers:
@@ -343,143 +306,10 @@ class MagnetSupplyModel(Model):
             producer.receive_oxide(from_irel[producer] + imports[producer])
             producer.produce(week, ratio)
 
-    def award_incentive(self, week: int) -> None:
-        """Run the scheme's tender: cheapest bidders whose subsidised cost closes the gap enter."""
-        inc = self.incentive
-        price = self.spec.market.china_price_usd_per_kg
-        costs = np.sort(
-            self.rng.uniform(
-                inc.bidder_cost_min_usd_per_kg, inc.bidder_cost_max_usd_per_kg, inc.n_bidders
-            )
-        )
-        awarded = []
-        for cost in costs:
-            enough = len(awarded) >= inc.n_awards
-            full = (
-                len(awarded) + 1
-            ) * inc.award_capacity_t_per_year > inc.capacity_target_t_per_year + EPS
-            if (
-                enough
-                or full
-                or cost - inc.subsidy_usd_per_kg > price * (1 + inc.entry_margin_share)
-            ):
-                break
-            awarded.append(float(cost))
-        for i, cost in enumerate(awarded):
-            DomesticProducer(
-                self,
-                name=f"scheme-{i + 1}",
-                nameplate_t_per_year=inc.award_capacity_t_per_year,
-                stage="building",
-                start_week=week,
-                build_weeks=inc.build_weeks,
-                ramp_weeks=inc.ramp_weeks,
-                yield_share=inc.yield_share,
-                unit_cost_usd_per_kg=cost,
-                learning_rate=inc.learning_rate,
-                subsidised=True,
-                award_week=week,
-            )
-        if awarded:  # the capital subsidy is shared out per award slot (C-PLI-1)
-            capital = inc.capital_subsidy_inr_crore * 1e7 / self.spec.market.inr_per_usd
-            capital *= len(awarded) / max(inc.n_awards, 1)
-            self.capital_subsidy_spent_usd += capital
-            self.subsidy_paid_usd += capital
-
-    def incentive_usd_per_kg(self, producer: DomesticProducer) -> float:
-        """Sales incentive a producer earns this week, USD/kg (0 outside the payment window)."""
-        inc = self.incentive
-        award_week = producer.award_week if producer.award_week is not None else self._award_week
-        if not (inc.enabled and producer.subsidised and award_week is not None):
-            return 0.0
-        start = award_week + inc.gestation_weeks
-        if not start <= self.week < start + inc.incentive_weeks:
-            return 0.0
-        return inc.subsidy_usd_per_kg if self._sales_budget_left_usd() > 0 else 0.0
-
-    @property
-    def subsidy_spent_usd(self) -> float:
-        """Scheme spending so far (sales incentive + capital subsidy), USD."""
-        return self.sales_subsidy_spent_usd + self.capital_subsidy_spent_usd
-
-    def _sales_budget_left_usd(self) -> float:
-        return max(0.0, self._sales_budget_usd - self.sales_subsidy_spent_usd)
-
-    def clear_market(self, week: int) -> None:
-        """Sources sell in order of price, each to the open orders it can serve.
-
-        Chinese exporters ship only against licences (when required) and only up to the share
-        an OEM wants from China; domestic plants serve Indian OEMs; rest-of-world makers serve
-        contracted buyers first. Ties go to China (exporters are listed first).
-        """
-        for exporter in self.exporters:
-            free = {o: o.free_need_t for o in self.customers(exporter) if o.free_need_t > EPS}
-            for oem, tonnes in exporter.ship_free_grades(free).items():
-                oem.receive_free_grades(tonnes)
-        suppliers = sorted(
-            [*self.exporters, *self.domestic_producers, *self.row_suppliers],
-            key=lambda s: s.offer_price_usd_per_kg(),
-        )
-        for supplier in suppliers:
-            requests = {}
-            for oem in self.customers(supplier):
-                if oem.unfilled_t > EPS:
-                    wanted = supplier.requested_t(oem)
-                    if wanted > EPS:
-                        requests[oem] = wanted
-            if not requests:
-                continue
-            for oem, tonnes in supplier.allocate(requests).items():
-                if tonnes > EPS:
-                    oem.accept(
-                        Shipment(
-                            supplier.source,
-                            supplier.unique_id,
-                            tonnes,
-                            week + supplier.lead_time_weeks,
-                        )
-                    )
-            if isinstance(supplier, DomesticProducer):
-                self._pay_incentive(supplier)
-
-    def customers(self, supplier) -> list[OEM]:
-        """The OEMs a supplier can serve (computed once: OEMs never change suppliers)."""
-        pool = self._customers.get(supplier.unique_id)
-        if pool is None:
-            pool = self._customers[supplier.unique_id] = [
-                o for o in self.oems if supplier.serves(o)
-            ]
-        return pool
-
-    def _pay_incentive(self, producer: DomesticProducer) -> None:
-        rate = self.incentive_usd_per_kg(producer)
-        if rate <= 0 or producer.sold_t <= 0:
-            return
-        pay = min(producer.sold_t * 1000.0 * rate, self._sales_budget_left_usd())
-        self.sales_subsidy_spent_usd += pay
-        self.subsidy_paid_usd += pay
-
     def record_redesign_start(self, oem: OEM) -> None:
         """Count a redesign and its cost (called by the OEM that starts it)."""
         self.redesigns_started += 1
         self.redesign_spent_usd += oem.redesign_cost_usd
-
-    def _account_flows(self) -> None:
-        """Add this week's flows to the cumulative magnet and oxide ledgers."""
-        f = self.flows
-        producers = self.domestic_producers
-        f["magnet_produced_t"] += (
-            sum(e.produced_t for e in self.exporters)
-            + sum(s.produced_t for s in self.row_suppliers)
-            + sum(p.gross_t for p in producers)
-        )
-        f["magnet_sold_china_domestic_t"] += sum(e.domestic_sales_t for e in self.exporters)
-        f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
-        f["magnet_consumed_t"] += sum(o.consumed_t + o.free_received_t for o in self.oems)
-        f["oxide_produced_t"] += self.irel.produced_t
-        f["oxide_imported_t"] += self.oxide_imported_t
-        f["oxide_reserved_t"] += self.irel.reserved_t
-        f["oxide_consumed_t"] += sum(p.oxide_used_t for p in producers)
 
     def magnet_stock_t(self) -> float:
         """All magnet tonnes held anywhere in the model: exporters, plants, transit, OEMs."""
@@ -492,140 +322,6 @@ class MagnetSupplyModel(Model):
     def oxide_stock_t(self) -> float:
         """All oxide tonnes held: IREL's stock and the plants' oxide stocks."""
         return self.irel.stock_t + sum(p.oxide_stock_t for p in self.domestic_producers)
-
-    # ------------------------------------------------------------------ reporters
-    def _model_reporters(self) -> dict[str, Any]:
-        """Declare the weekly model reporters (fixed ones, then per country/segment/group)."""
-        reporters: dict[str, Any] = {
-            "week": "week",
-            "date": lambda m: m.date.isoformat(),
-            "licence_queue_length": lambda m: len(m.authority.queue),
-            "licence_applications": lambda m: m.authority.filed,
-            "licences_approved": lambda m: m.authority.approved,
-            "licences_denied": lambda m: m.authority.denied,
-            "licensed_t": lambda m: m.authority.approved_t,
-            "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
-            "licences_issued_total": lambda m: m.authority.licences_issued_total,
-            "china_exports_t": lambda m: sum(e.exported_t for e in m.exporters),
-            "china_controlled_exports_t": lambda m: sum(
-                e.exported_t - e.free_exported_t for e in m.exporters
-            ),
-            "china_domestic_sales_t": lambda m: sum(e.domestic_sales_t for e in m.exporters),
-            "magnet_shortfall_t": lambda m: sum(o.need_t_per_week - o.consumed_t for o in m.oems),
-            "unfilled_orders_t": lambda m: sum(o.unfilled_t for o in m.oems),
-            "domestic_capacity_t_per_week": lambda m: sum(
-                p.capacity_t_per_week(m.week) for p in m.domestic_producers
-            ),
-            "domestic_output_t": lambda m: sum(p.output_t for p in m.domestic_producers),
-            "domestic_plants_operating": lambda m: sum(
-                p.stage in ("ramping", "operating") for p in m.domestic_producers
-            ),
-            "domestic_unit_cost_usd_per_kg": lambda m: _weighted(
-                [(p.unit_cost_usd_per_kg, p.output_t) for p in m.domestic_producers]
-            ),
-            "irel_oxide_output_t": lambda m: m.irel.produced_t,
-            "oxide_imported_t": "oxide_imported_t",
-            "subsidy_paid_usd": "subsidy_paid_usd",
-            "subsidy_spent_usd": "subsidy_spent_usd",
-            "redesigns_started": "redesigns_started",
-            "redesign_spent_usd": "redesign_spent_usd",
-            "price_index_china": lambda m: _weighted(
-                [
-                    (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.produced_t)
-                    for e in m.exporters
-                ]
-            ),
-            "price_index_row": lambda m: _weighted(
-                [(s.price_index, s.available_t + s.produced_t) for s in m.row_suppliers]
-            ),
-            "price_index_domestic": lambda m: _weighted(
-                [
-                    (p.offer_price_usd_per_kg() / m.spec.market.china_price_usd_per_kg, p.output_t)
-                    for p in m.domestic_producers
-                ]
-            ),
-        }
-        for name in self._aggregate_keys():
-            reporters[name] = _stat(name)
-        return reporters
-
-    def _aggregate_keys(self) -> list[str]:
-        """Names of the per-country, per-segment and per-group reporters."""
-        keys = []
-        for c in sorted({o.country for o in self.spec.oems}):
-            keys += [f"{k}__{c}" for k in _COUNTRY_STATS]
-            keys += [f"receipts_t__{c}__{source}" for source in SOURCES]
-            keys += [f"demand_met_share__{c}__{source}" for source in SOURCES]
-        for c, seg in sorted({(o.country, o.segment) for o in self.spec.oems}):
-            keys += [f"vehicles_produced__{c}__{seg}", f"vehicles_planned__{c}__{seg}"]
-        for cfg in self.spec.oems:
-            keys += [f"{k}__{cfg.country}__{cfg.name}" for k in _GROUP_STATS]
-        return keys
-
-    def _aggregate(self) -> None:
-        """One pass over the OEMs: sums per country, segment and group for the reporters."""
-        stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
-        need_by_group: dict[str, float] = {}
-        for o in self.oems:
-            c, g = o.country, f"{o.country}__{o.group}"
-            need = o.need_t_per_week
-            stats[f"vehicles_produced__{c}"] += o.produced_vehicles
-            stats[f"vehicles_planned__{c}"] += o.planned_vehicles_per_week
-            stats[f"magnet_need_t__{c}"] += need
-            stats[f"firms_stopped__{c}"] += o.stopped
-            for source, tonnes in o.received_t.items():
-                stats[f"receipts_t__{c}__{source}"] += tonnes
-            stats[f"vehicles_produced__{c}__{o.segment}"] += o.produced_vehicles
-            stats[f"vehicles_planned__{c}__{o.segment}"] += o.planned_vehicles_per_week
-            stats[f"oem_produced__{g}"] += o.produced_vehicles
-            stats[f"oem_planned__{g}"] += o.planned_vehicles_per_week
-            stats[f"oem_firms_stopped__{g}"] += o.stopped
-            stats[f"oem_cover_weeks__{g}"] += o.inventory_t
-            need_by_group[g] = need_by_group.get(g, 0.0) + need
-        for g, need in need_by_group.items():
-            key = f"oem_cover_weeks__{g}"
-            stats[key] = stats[key] / need if need > EPS else 0.0
-        free_by_country: dict[str, float] = {}
-        for o in self.oems:
-            free_by_country[o.country] = free_by_country.get(o.country, 0.0) + o.free_received_t
-        for key in stats:
-            if key.startswith("demand_met_share__"):  # controlled grades: received / needed
-                _, c, source = key.split("__")
-                need = stats[f"magnet_need_t__{c}"]
-                got = stats[f"receipts_t__{c}__{source}"]
-                if source == "china":
-                    got -= free_by_country.get(c, 0.0)
-                stats[key] = got / need if need > EPS else 0.0
-        for c, n in self.authority.approved_this_week_by_country.items():
-            key = f"licences_approved__{c}"
-            if key in stats:
-                stats[key] = float(n)
-        for e in self.exporters:
-            for c, tonnes in e.exported_by_country.items():
-                key = f"china_exports_t__{c}"
-                if key in stats:
-                    stats[key] += tonnes
-            for c, tonnes in e.licensed_by_country.items():
-                key = f"china_licensed_exports_t__{c}"
-                if key in stats:
-                    stats[key] += tonnes
-        self.stats = stats
-
-    @staticmethod
-    def _agent_reporters() -> dict[type, dict[str, str]]:
-        """Per-OEM state (opt-in)."""
-        return {
-            OEM: {
-                "group": "group",
-                "country": "country",
-                "produced_vehicles": "produced_vehicles",
-                "inventory_t": "inventory_t",
-                "cover_weeks": "cover_weeks",
-                "cover_target_weeks": "cover_target_weeks",
-                "stopped": "stopped",
-                "redesigned": "redesigned",
-            }
-        }
 
 
 # ---------------------------------------------------------------------- helpers
@@ -642,21 +338,3 @@ def _resolve_scenario(
         new._sources = scenario.sources
         return new
     return scenario
-
-
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else float("nan")
-
-
-def _weighted(pairs: list[tuple[float, float]]) -> float:
-    total = sum(w for _, w in pairs)
-    if total <= EPS:
-        return float("nan")
-    return sum(v * w for v, w in pairs) / total
-
-
-def _stat(name: str):
-    def reporter(model: MagnetSupplyModel) -> float:
-        return model.stats[name]
-
-    return reporter

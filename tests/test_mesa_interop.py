@@ -88,7 +88,7 @@ def test_scenario_is_immutable_and_levers_leave_it_unchanged():
     model.set_cover_target_weeks(8.0)
     model.set_policy("ban")
     model.step()
-    assert model.incentive.subsidy_usd_per_kg == 60.0
+    assert model.incentive.terms.subsidy_usd_per_kg == 60.0
     assert {o.cover_target_weeks for o in model.oems} == {8.0}
     assert spec.sha256() == before
     assert spec.incentive.subsidy_usd_per_kg != 60.0

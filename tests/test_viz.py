@@ -300,7 +300,7 @@ def test_session_levers_apply_from_next_week_only():
     session.step(5)
     levers = Levers(**{**session.levers.__dict__, "subsidy_usd_per_kg": 60.0, "policy": "ban"})
     session.change(levers)
-    assert session.model.incentive.subsidy_usd_per_kg == 60.0
+    assert session.model.incentive.terms.subsidy_usd_per_kg == 60.0
     assert scenario.incentive.subsidy_usd_per_kg != 60.0  # the scenario is never changed
     recorded = session.series("licences_approved")
     assert len(recorded) == 5  # weeks 0-4 ran under the old policy and stay as they were
