@@ -126,7 +126,9 @@ class MagnetSupplyModel(Model):
             rng = int(rng.strip())
         if rng is None:
             rng = spec.simulation.seed
-        super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng))
+        # _scenario_id given: Mesa's per-class id counter would otherwise keep every one of
+        # these per-run classes (and its spec) alive for the life of a sweep worker.
+        super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng, _scenario_id=0))
         self.spec: Scenario = spec
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
