@@ -28,6 +28,7 @@ from simulation.scenario import (
     Scenario,
     ScenarioError,
     SimulationConfig,
+    allowed_range,
     check_name,
     load_scenario,
     parse_toml,
@@ -141,7 +142,8 @@ def _check_seed(seed: int) -> None:
     try:
         SimulationConfig(seed=seed)
     except ValidationError as err:
-        fail(f"--seed {seed}: {err.errors()[0]['msg']}; allowed range [0, {2**63 - 1}]")
+        bounds = allowed_range(SimulationConfig.model_fields["seed"])
+        fail(f"--seed {seed}: {err.errors()[0]['msg']}{bounds}")
 
 
 def _fmt(value: float) -> str:
