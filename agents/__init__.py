@@ -1,6 +1,7 @@
 """Agents of the magshock model: one module per agent type, behaviour only (no I/O)."""
 
 from agents.authority import LicensingAuthority
+from agents.buyer import RegionalBuyer
 from agents.domestic import DomesticProducer
 from agents.exporter import ChineseExporter
 from agents.irel import IREL
@@ -13,5 +14,6 @@ __all__ = [
     "ChineseExporter",
     "DomesticProducer",
     "LicensingAuthority",
+    "RegionalBuyer",
     "RestOfWorldSupplier",
 ]

@@ -1,29 +1,46 @@
-"""Rest-of-world magnet maker (Japan, EU, US, Lynas-fed): scarce spare capacity, contracts first."""
+"""Non-Chinese magnet maker (Japan's makers, the EU, the US, Lynas-fed): sells to every
+destination from an order book, contracted buyers first, and needs Dy/Tb for controlled grades.
+
+Japan makes about half of all non-Chinese NdFeB and depends 100% on China for heavy rare
+earths (C-JP-5); Dy/Tb are themselves under China's licensing (C-LIC-1). Non-Chinese Dy/Tb
+appears from May 2025 (C-JP-2). A maker makes controlled grades only as far as its Dy/Tb
+stock allows (kg Dy+Tb per tonne of magnet, ``market.dytb_kg_per_t_controlled``); it keeps
+``dytb_cover_weeks`` of Dy/Tb use in stock and orders the gap from China each week, under a
+licence (product ``heavy_re``) while the controls require one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from mesa import Agent
-
-from simulation.market import allocate_priority_then_pro_rata, scarcity_price_index
+from agents.seller import MagnetSeller
+from simulation.market import EPS, scarcity_price_index
 
 if TYPE_CHECKING:
-    from agents.oem import OEM
+    from agents.buyer import MagnetBuyer
+    from simulation.policies import Application, Licence
+
+#: Shipping time of Dy/Tb from China to a non-Chinese maker, weeks (assumption).
+DYTB_LEAD_WEEKS = 4
 
 
-class RestOfWorldSupplier(Agent):
-    """Sells to the modelled OEMs what it can spare; contracted buyers are served first.
+class RestOfWorldSupplier(MagnetSeller):
+    """A non-Chinese magnet maker.
 
     Args:
         model: the model.
         name: label used in outputs.
-        available_t_per_week: tonnes/week it can sell to the modelled OEMs at week 0.
-        growth_t_per_week_per_year: yearly growth of that amount, t/week per year.
+        capacity_t_per_week: output capacity at week 0, t/week.
+        growth_t_per_week_per_year: yearly capacity growth, t/week per year.
         premium_usd_per_kg: price premium over the pre-shock Chinese price, USD/kg.
         lead_time_weeks: delivery time, weeks.
-        contract_countries: OEM countries whose contracts it honours first.
+        contract_countries: destinations whose contracts it serves first.
+        country: the maker's country.
+        dytb_cover_weeks: Dy/Tb stock aimed for (and held at the start), weeks of use.
+        dytb_china_share: share of its Dy/Tb bought from China.
+        non_china_dytb_t_per_week: Dy/Tb available from non-Chinese sources, t/week.
+        non_china_dytb_from_week: first week non-Chinese Dy/Tb is available.
+        initial_stock_weeks, target_stock_weeks: finished stock, weeks of expected sales.
     """
 
     source = "row"
@@ -32,67 +49,146 @@ class RestOfWorldSupplier(Agent):
         self,
         model,
         name: str,
-        available_t_per_week: float,
+        capacity_t_per_week: float,
         growth_t_per_week_per_year: float = 0.0,
         premium_usd_per_kg: float = 20.0,
         lead_time_weeks: int = 6,
         contract_countries: list[str] | None = None,
+        country: str = "XX",
+        dytb_cover_weeks: float = 12.0,
+        dytb_china_share: float = 1.0,
+        non_china_dytb_t_per_week: float = 0.0,
+        non_china_dytb_from_week: int = 0,
+        initial_stock_weeks: float = 2.0,
+        target_stock_weeks: float = 2.0,
     ) -> None:
-        super().__init__(model)
-        self.name = name
-        self.base_available_t_per_week = available_t_per_week
+        super().__init__(
+            model,
+            name,
+            capacity_t_per_week,
+            lead_time_weeks,
+            initial_stock_weeks=initial_stock_weeks,
+            target_stock_weeks=target_stock_weeks,
+            country=country,
+        )
+        self.base_capacity_t_per_week = capacity_t_per_week
         self.growth_t_per_week_per_year = growth_t_per_week_per_year
         self.premium_usd_per_kg = premium_usd_per_kg
-        self.lead_time_weeks = lead_time_weeks
         self.contract_countries = set(contract_countries or ())
-        self.available_t = 0.0
+        self.dytb_cover_weeks = dytb_cover_weeks
+        self.dytb_china_share = dytb_china_share
+        self.non_china_dytb_t_per_week = non_china_dytb_t_per_week
+        self.non_china_dytb_from_week = non_china_dytb_from_week
+        self.dytb_stock_t = 0.0
+        self.dytb_in_transit: list[tuple[int, float]] = []  # (arrival week, t)
+        self.dytb_received_t = 0.0
+        self.dytb_used_t = 0.0
+        self.dytb_pending: dict[int, float] = {}  # application id -> t
         self.demand_t = 0.0
-        self.produced_t = 0.0
         self.price_index = 1.0
 
-    def available_t_per_week(self, week: int) -> float:
-        """Capacity for the modelled OEMs in ``week``, t/week (grows linearly)."""
-        return self.base_available_t_per_week + self.growth_t_per_week_per_year * week / 52.0
+    # ------------------------------------------------------------------ Dy/Tb
+    def _dytb_per_t(self) -> float:
+        return self.model.spec.market.dytb_kg_per_t_controlled / 1000.0
+
+    def dytb_use_t_per_week(self) -> float:
+        """Dy/Tb used at the expected controlled-grade sales, t/week."""
+        return self.expected_sales_t["controlled"] * self._dytb_per_t()
+
+    def expect(self, sales_t: dict[str, float]) -> None:
+        """Expected sales and opening stocks (finished magnets and Dy/Tb)."""
+        super().expect(sales_t)
+        self.dytb_stock_t = self.dytb_cover_weeks * self.dytb_use_t_per_week()
+        # steady state: the last DYTB_LEAD_WEEKS weeks' Chinese Dy/Tb is on its way
+        weekly = self.dytb_use_t_per_week() * self.dytb_china_share
+        self.dytb_in_transit = [(w, weekly) for w in range(DYTB_LEAD_WEEKS)]
+
+    def buy_dytb(self, week: int) -> None:
+        """Receive Dy/Tb due, take non-Chinese Dy/Tb, order the gap from China."""
+        self.dytb_received_t = 0.0
+        arrived = [t for w, t in self.dytb_in_transit if w <= week]
+        self.dytb_in_transit = [(w, t) for w, t in self.dytb_in_transit if w > week]
+        self.dytb_received_t += sum(arrived)
+        if week >= self.non_china_dytb_from_week:
+            self.dytb_received_t += self.non_china_dytb_t_per_week
+        self.dytb_stock_t += self.dytb_received_t
+        use = self.dytb_use_t_per_week()
+        target = use * (self.dytb_cover_weeks + DYTB_LEAD_WEEKS * self.dytb_china_share)
+        position = (
+            self.dytb_stock_t
+            + sum(t for _, t in self.dytb_in_transit)
+            + sum(self.dytb_pending.values())
+        )
+        gap = min(target - position, use * self.dytb_china_share * 4)
+        if gap <= EPS or self.dytb_china_share <= 0:
+            return
+        authority = self.model.authority
+        if authority.requires_licence(self.country, week, product="heavy_re"):
+            app = authority.file(
+                self, self.unique_id, self.country, "magnet making", gap, week, product="heavy_re"
+            )
+            self.dytb_pending[app.id] = gap
+        else:
+            self.dytb_in_transit.append((week + DYTB_LEAD_WEEKS, gap))
+
+    def on_decision(self, app: Application, licence: Licence | None) -> None:
+        """Dy/Tb applications are ours; magnet applications go to the order book."""
+        if app.product != "heavy_re":
+            super().on_decision(app, licence)
+            return
+        self.dytb_pending.pop(app.id, None)
+        if licence is not None:
+            self.dytb_in_transit.append((self._week() + DYTB_LEAD_WEEKS, licence.remaining_t))
+            licence.remaining_t = 0.0
+
+    def on_moot(self, app: Application) -> None:
+        """A Dy/Tb application no longer needed: the Dy/Tb ships freely."""
+        if app.product != "heavy_re":
+            super().on_moot(app)
+            return
+        tonnes = self.dytb_pending.pop(app.id, 0.0)
+        if tonnes > EPS:
+            self.dytb_in_transit.append((self._week() + DYTB_LEAD_WEEKS, tonnes))
+
+    def _week(self) -> int:
+        return max(self.model.week, 0)
+
+    # ------------------------------------------------------------------ the week
+    def capacity_at(self, week: int) -> float:
+        """Capacity in ``week``, t/week (grows linearly; C-RMP-2)."""
+        return self.base_capacity_t_per_week + self.growth_t_per_week_per_year * week / 52.0
+
+    def produce(self, week: int) -> None:
+        """Buy Dy/Tb, then make to order within capacity and the Dy/Tb stock."""
+        self.capacity_t_per_week = self.capacity_at(week)
+        self.buy_dytb(week)
+        per_t = self._dytb_per_t()
+        limit = self.dytb_stock_t / per_t if per_t > 0 else float("inf")
+        self.make({"controlled": limit})
+        self.dytb_used_t = self.produced_t["controlled"] * per_t
+        self.dytb_stock_t = max(0.0, self.dytb_stock_t - self.dytb_used_t)
+
+    def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
+        """Controlled grades need a Chinese licence only under an extraterritorial rule."""
+        return (
+            grade == "controlled"
+            and buyer.country != self.country
+            and self.model.authority.extraterritorial(week)
+        )
 
     def offer_price_usd_per_kg(self) -> float:
         """List price before scarcity pricing, USD/kg."""
         return self.model.spec.market.china_price_usd_per_kg + self.premium_usd_per_kg
 
-    def serves(self, oem: OEM) -> bool:
-        """Sells to every country."""
-        return True
-
-    def prepare(self, week: int) -> None:
-        """Set this week's sellable amount."""
-        self.available_t = self.available_t_per_week(week)
-        self.demand_t = 0.0
-        self.produced_t = 0.0
-
-    def requested_t(self, oem: OEM) -> float:
-        """What ``oem`` still wants this week, t."""
-        return oem.unfilled_t
-
-    def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
-        """Contracted tonnes first, then pro rata; makes (to order) exactly what it ships."""
-        caps = {
-            oem: oem.row_contract_t for oem in requests if oem.country in self.contract_countries
-        }
-        shipped = allocate_priority_then_pro_rata(self.available_t, requests, caps)
-        total = sum(shipped.values())
-        self.demand_t += sum(requests.values())
-        self.available_t -= total
-        self.produced_t += total
-        return shipped
-
     def update_price(self) -> None:
         """Scarcity price index against the pre-shock Chinese price (1.0)."""
         market = self.model.spec.market
         base = self.offer_price_usd_per_kg() / market.china_price_usd_per_kg
-        capacity = self.available_t + self.produced_t
+        self.demand_t = self.open_t() + sum(self.shipped_t.values())
         self.price_index = scarcity_price_index(
             base,
             self.demand_t,
-            capacity,
+            self.capacity_t_per_week + self.total_stock_t,
             market.scarcity_price_elasticity,
             market.max_price_multiple,
         )

@@ -1,108 +1,217 @@
-"""The weekly clearing of the magnet market (ODD §3 step 4, §7.12-7.16).
+"""The weekly clearing of the magnet market (ODD §3 step 4, §7.12-7.17).
 
-China ships uncontrolled grades as they are used; then every source sells, in order of its
-offer price, to the open orders it can serve. The arithmetic (pro-rata and contracts-first
-allocation) is in :mod:`simulation.market`; the sellers decide what they can ship through the
-:class:`Seller` interface.
+Every maker ships from its order book (:meth:`agents.seller.MagnetSeller.ship`); this module
+routes what they ship: Chinese exports of uncontrolled grades to a controlled destination
+wait in :class:`Customs` for identification (C-LIC-10) and count as exports when released,
+everything else counts when it leaves the maker. It also keeps the week's tallies by
+destination (exports, licensed exports, non-Chinese sales, China's home sales) and lets
+Indian plants sell what they have to Indian buyers' uncovered need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from agents import OEM, DomesticProducer
-from simulation.market import EPS, Shipment
+from agents.buyer import HELD, MagnetBuyer
+from agents.exporter import HOME
+from simulation.market import EPS, GRADES, Shipment, allocate_pro_rata
 
 if TYPE_CHECKING:
+    from agents.seller import MagnetSeller
     from simulation.model import MagnetSupplyModel
+    from simulation.scenario import CustomsConfig
+
+#: EU member states (ISO 3166-1); ``XE`` is the rest of the EU as one aggregate buyer.
+EU_CODES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XE".split()
+)
 
 
-class Seller(Protocol):
-    """What the market needs from a magnet source (exporter, domestic plant, foreign maker)."""
-
-    unique_id: int
-    source: str  # "china", "domestic" or "row": the Shipment's source
+@dataclass(slots=True)
+class _Held:
+    shipment: Shipment
+    buyer: MagnetBuyer
     lead_time_weeks: int
+    entered_week: int
 
-    def offer_price_usd_per_kg(self) -> float:
-        """Price that ranks the seller, USD/kg (lowest sells first)."""
-        ...
 
-    def serves(self, oem: OEM) -> bool:
-        """Whether ``oem`` may buy from this seller."""
-        ...
+class Customs:
+    """China's customs identification of uncontrolled grades (C-LIC-10).
 
-    def requested_t(self, oem: OEM) -> float:
-        """What ``oem`` asks this seller for this week, t."""
-        ...
+    One customs code covers all rare-earth magnets, so while a destination's controlled
+    grades need a licence, every uncontrolled consignment to it is held until its Dy/Tb
+    content is identified: at least ``identification_weeks`` after it was declared, first
+    come first served, up to a weekly identification capacity that starts at
+    ``identification_t_per_week`` when the controls begin and grows by
+    ``identification_growth_t_per_week_per_week`` each week (customs learning the new
+    procedure). Consignments count as exports when released.
 
-    def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
-        """Tonnes shipped per buyer against ``requests``."""
-        ...
+    Args:
+        config: the scenario's ``[customs]`` table.
+    """
+
+    def __init__(self, config: CustomsConfig) -> None:
+        self.config = config
+        self.queue: deque[_Held] = deque()
+        self.first_week: int | None = None
+        self.released_t = 0.0
+
+    def capacity_t(self, week: int) -> float:
+        """Tonnes that can be identified in ``week``."""
+        if self.first_week is None:
+            return float("inf")
+        cfg = self.config
+        return cfg.identification_t_per_week + cfg.identification_growth_t_per_week_per_week * (
+            week - self.first_week
+        )
+
+    def hold(self, shipment: Shipment, buyer: MagnetBuyer, lead: int, week: int) -> None:
+        """Take a consignment for identification (the buyer sees it as held in transit)."""
+        if self.first_week is None:
+            self.first_week = week
+        shipment.arrival_week = HELD
+        self.queue.append(_Held(shipment, buyer, lead, week))
+
+    @property
+    def held_t(self) -> float:
+        """Tonnes waiting for identification."""
+        return sum(h.shipment.tonnes for h in self.queue)
+
+    def release(self, week: int) -> list[_Held]:
+        """Release identified consignments, oldest first, within this week's capacity."""
+        left = self.capacity_t(week)
+        out: list[_Held] = []
+        while self.queue and left > EPS:
+            held = self.queue[0]
+            if held.entered_week + self.config.identification_weeks > week:
+                break
+            tonnes = held.shipment.tonnes
+            if tonnes <= left + EPS:
+                self.queue.popleft()
+                left -= tonnes
+                out.append(held)
+            else:  # part of the consignment is released, the rest waits
+                part = Shipment(
+                    held.shipment.source, held.shipment.supplier_id, left, HELD, "free"
+                )
+                held.shipment.tonnes -= left
+                held.buyer.accept(part)
+                out.append(_Held(part, held.buyer, held.lead_time_weeks, held.entered_week))
+                left = 0.0
+        self.released_t = sum(h.shipment.tonnes for h in out)
+        return out
 
 
 class Market:
-    """Clears the market once a week.
+    """Routes shipments and keeps the week's tallies.
 
     Args:
-        model: the model; its exporters, domestic plants and rest-of-world makers sell to its
-            OEMs, and its incentive scheme pays domestic plants for what they sell.
+        model: the model; its makers ship to its buyers.
     """
 
     def __init__(self, model: MagnetSupplyModel) -> None:
         self.model = model
-        self._customers: dict[int, list[OEM]] = {}
+        self.customs = Customs(model.spec.customs)
+        self._order_id = 0
+        self.start_week()
+
+    def next_order_id(self) -> int:
+        """A new order id (unique within the run)."""
+        self._order_id += 1
+        return self._order_id
+
+    def start_week(self) -> None:
+        """Reset the week's tallies."""
+        self.exports_t: dict[str, float] = {}
+        self.licensed_exports_t: dict[str, float] = {}
+        self.row_sales_t: dict[str, float] = {}
+        self.domestic_sales_t = 0.0
+        self.home_sales_t = 0.0
+
+    def dispatch(
+        self, seller: MagnetSeller, buyer: MagnetBuyer, shipment: Shipment, week: int,
+        licensed: bool,
+    ) -> None:
+        """Route one shipment: home sale, export, customs hold, or a non-Chinese sale."""
+        dest = buyer.country
+        if seller.source != "china":
+            _add(self.row_sales_t, dest, shipment.tonnes)
+            buyer.accept(shipment)
+            return
+        if dest == HOME:
+            self.home_sales_t += shipment.tonnes
+            buyer.accept(shipment)
+            return
+        if shipment.grade == "free" and self.model.authority.requires_licence(dest, week):
+            self.customs.hold(shipment, buyer, seller.lead_time_weeks, week)
+            buyer.accept(shipment)
+            return
+        self._export(dest, shipment.tonnes, licensed)
+        buyer.accept(shipment)
+
+    def _export(self, dest: str, tonnes: float, licensed: bool) -> None:
+        _add(self.exports_t, dest, tonnes)
+        if licensed:
+            _add(self.licensed_exports_t, dest, tonnes)
 
     def clear(self, week: int) -> None:
-        """Ship free grades, then let sellers sell in order of price.
+        """Makers ship from their books; customs releases; Indian plants sell their stock."""
+        for seller in self.model.sellers:
+            seller.ship(week)
+        for held in self.customs.release(week):
+            held.shipment.arrival_week = week + held.lead_time_weeks
+            self._export(held.buyer.country, held.shipment.tonnes, licensed=False)
+        self.sell_domestic(week)
 
-        Chinese exporters ship only against licences (when required) and only up to the share
-        an OEM wants from China; domestic plants serve Indian OEMs; rest-of-world makers serve
-        contracted buyers first. Ties go to China (exporters are listed first).
+    def sell_domestic(self, week: int) -> None:
+        """Indian plants sell their stock to Indian buyers' uncovered controlled-grade need.
+
+        A buyer's uncovered need is its order-up-to level less stock and magnets in transit
+        (open orders may never be filled, so they do not count); plants sell pro rata to it
+        and the buyer's later orders shrink accordingly (assumption: domestic magnets are
+        taken whenever available, the scheme closing the price gap, C-PLI-4).
         """
-        self.ship_free_grades()
-        for seller in self.sellers_by_price():
-            self.sell(seller, week)
-            if isinstance(seller, DomesticProducer):
-                self.model.incentive.pay(seller)
-
-    def ship_free_grades(self) -> None:
-        """Each exporter ships its OEMs' uncontrolled grades, which go straight into use."""
-        for exporter in self.model.exporters:
-            free = {o: o.free_need_t for o in self.customers(exporter) if o.free_need_t > EPS}
-            for oem, tonnes in exporter.ship_free_grades(free).items():
-                oem.receive_free_grades(tonnes)
-
-    def sellers_by_price(self) -> list[Seller]:
-        """Exporters, domestic plants, rest-of-world makers, sorted (stably) by offer price."""
-        model = self.model
-        return sorted(
-            [*model.exporters, *model.domestic_producers, *model.row_suppliers],
-            key=lambda s: s.offer_price_usd_per_kg(),
-        )
-
-    def sell(self, seller: Seller, week: int) -> None:
-        """``seller`` ships to its customers' open orders; shipments arrive after its lead time."""
-        requests = {}
-        for oem in self.customers(seller):
-            if oem.unfilled_t > EPS:
-                wanted = seller.requested_t(oem)
-                if wanted > EPS:
-                    requests[oem] = wanted
-        if not requests:
+        producers = self.model.domestic_producers
+        if not producers:
             return
-        for oem, tonnes in seller.allocate(requests).items():
-            if tonnes > EPS:
-                oem.accept(
-                    Shipment(seller.source, seller.unique_id, tonnes, week + seller.lead_time_weeks)
+        gaps: dict[MagnetBuyer, float] = {}
+        for buyer in self.model.buyers:
+            if buyer.country != "IN":
+                continue
+            need = buyer.need_t("controlled")
+            gap = need * (buyer.cover_target_weeks + buyer.pipeline_weeks) - (
+                buyer.stock_t["controlled"] + buyer.in_transit_t("controlled")
+            )
+            if gap > EPS:
+                gaps[buyer] = gap
+        for producer in producers:
+            if producer.stock_t <= EPS or not gaps:
+                continue
+            sold = allocate_pro_rata(producer.stock_t, gaps)
+            for buyer, tonnes in sold.items():
+                if tonnes <= EPS:
+                    continue
+                producer.stock_t -= tonnes
+                producer.sold_t += tonnes
+                gaps[buyer] -= tonnes
+                self.domestic_sales_t += tonnes
+                buyer.accept(
+                    Shipment("domestic", producer.unique_id, tonnes,
+                             week + producer.lead_time_weeks, "controlled")
                 )
+            producer.stock_t = max(producer.stock_t, 0.0)
+            self.model.incentive.pay(producer)
 
-    def customers(self, seller: Seller) -> list[OEM]:
-        """The OEMs a seller can serve (computed once: OEMs never change suppliers)."""
-        pool = self._customers.get(seller.unique_id)
-        if pool is None:
-            pool = self._customers[seller.unique_id] = [
-                o for o in self.model.oems if seller.serves(o)
-            ]
-        return pool
+    @property
+    def exports_total_t(self) -> float:
+        """China's exports this week (customs basis), t."""
+        return sum(self.exports_t.values())
+
+
+def _add(tally: dict[str, float], key: str, value: float) -> None:
+    tally[key] = tally.get(key, 0.0) + value
+
+
+__all__ = ["EU_CODES", "GRADES", "Customs", "Market"]

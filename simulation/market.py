@@ -9,25 +9,65 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 EPS = 1e-12
 
 
+GRADES = ("controlled", "free")
+"""Magnet grades: ``controlled`` carries Dy/Tb (licensed under C-LIC-1); ``free`` is a
+low/no-heavy-RE grade (Dy+Tb <= 0.1%, C-LIC-4) that needs no licence but shares the customs
+code and is held for identification while the controls are in force (C-LIC-10)."""
+
+
 @dataclass(slots=True)
 class Shipment:
-    """Magnets in transit to an OEM.
+    """Magnets in transit to a buyer.
 
     Attributes:
         source: "china", "row" or "domestic".
         supplier_id: unique_id of the shipping agent.
         tonnes: magnet tonnes (t).
-        arrival_week: week in which the OEM receives it.
+        arrival_week: week in which the buyer receives it.
+        grade: "controlled" or "free" (:data:`GRADES`).
     """
 
     source: str
     supplier_id: int
     tonnes: float
     arrival_week: int
+    grade: str = "controlled"
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """A buyer's order with one seller for one grade, open until filled, cancelled or expired.
+
+    Attributes:
+        id: sequence number, unique within a run.
+        buyer: the buying agent (an OEM or an aggregate buyer).
+        seller: the selling agent.
+        grade: "controlled" or "free".
+        tonnes: tonnes ordered (t).
+        open_t: tonnes still to ship (t); 0 once filled, cancelled or expired.
+        placed_week: week the order was placed.
+        expires_week: last week it may ship unless it waits for a licence decision.
+        licence: "none" (no licence needed when placed), "pending", "licensed" or "denied".
+        application_id: id of its licence application (per-shipment licensing), if any.
+        licence_ref: the licence it ships against (per-shipment licensing), if any.
+    """
+
+    id: int
+    buyer: Any
+    seller: Any
+    grade: str
+    tonnes: float
+    open_t: float
+    placed_week: int
+    expires_week: int
+    licence: str = "none"
+    application_id: int | None = None
+    licence_ref: Any = None
 
 
 def allocate_pro_rata(supply: float, requests: Mapping[int, float]) -> dict[int, float]:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from mesa import DataCollector, Model
+from mesa.agent import AgentSet
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 import agents as _agents_package
@@ -51,12 +52,16 @@ from agents import (
     ChineseExporter,
     DomesticProducer,
     LicensingAuthority,
+    RegionalBuyer,
     RestOfWorldSupplier,
 )
+from agents.buyer import MagnetBuyer
+from agents.exporter import HOME
+from agents.seller import MagnetSeller
 from simulation import reporters
 from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
-from simulation.market import Shipment, allocate_pro_rata
+from simulation.market import GRADES, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.scenario import (
     Scenario,
@@ -140,6 +145,7 @@ class MagnetSupplyModel(Model):
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
         self._build_agents()
+        self._buyer_set = AgentSet(self.buyers, random=self.random)
         self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
         self._stat_keys = reporters.aggregate_keys(spec)
         self.stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
@@ -159,7 +165,13 @@ class MagnetSupplyModel(Model):
                 self, **cfg.model_dump(), export_price_usd_per_kg=spec.market.china_price_usd_per_kg
             )
         for cfg in spec.rest_of_world:
-            RestOfWorldSupplier(self, **cfg.model_dump())
+            fields = cfg.model_dump()
+            day = fields.pop("non_china_dytb_from_date")
+            RestOfWorldSupplier(
+                self,
+                **fields,
+                non_china_dytb_from_week=0 if day is None else max(0, spec.week_of(day)),
+            )
         self.irel = IREL(
             self,
             capacity_steps=[(0, spec.irel.capacity_t_oxide_per_year), *spec.irel_capacity_steps()],
@@ -174,36 +186,45 @@ class MagnetSupplyModel(Model):
             if weights.sum() > 0
             else np.full(len(exporters), 1 / len(exporters))
         )
-        # Non-Chinese supply first comes from the cheapest rest-of-world maker (price order).
-        row = sorted(self.row_suppliers, key=lambda r: r.offer_price_usd_per_kg())
-        main_row = row[0] if row else None
+        all_china = [(e, float(w)) for e, w in zip(exporters, weights, strict=True)]
+        buyers: list[MagnetBuyer] = []
         for cfg in spec.oems:
             choices = self.rng.choice(len(exporters), size=cfg.count, p=weights)
             for index in choices:
-                exporter = exporters[int(index)]
-                oem = OEM(self, cfg, exporter, self.authority, pipeline_weeks=0.0)
-                self._seed_pipeline(oem, exporter, main_row)
+                oem = OEM(self, cfg)
+                oem.connect([(exporters[int(index)], 1.0)], self._row_for(oem.country))
+                buyers.append(oem)
+        for cfg in spec.buyers:
+            fields = cfg.model_dump()
+            day = fields.pop("reference_date")
+            buyer = RegionalBuyer(
+                self,
+                name=fields.pop("name"),
+                reference_week=0 if day is None else spec.week_of(day),
+                **fields,
+            )
+            china = all_china if buyer.china_share > 0 or buyer.country == HOME else []
+            buyer.connect(china, [] if buyer.country == HOME else self._row_for(buyer.country))
+            buyers.append(buyer)
+        expected: dict[int, dict[str, float]] = {}
+        for buyer in buyers:
+            for seller_id, by_grade in buyer.expected_sales().items():
+                row = expected.setdefault(seller_id, {})
+                for grade, tonnes in by_grade.items():
+                    row[grade] = row.get(grade, 0.0) + tonnes
+        for seller in self.sellers:
+            seller.expect(expected.get(seller.unique_id, {}))
 
-    @staticmethod
-    def _seed_pipeline(
-        oem: OEM, exporter: ChineseExporter, row: RestOfWorldSupplier | None
-    ) -> None:
-        """Fill the in-transit pipeline as in a steady state before week 0.
+    def _row_for(self, country: str) -> list[tuple[RestOfWorldSupplier, float]]:
+        """Non-Chinese makers a buyer in ``country`` sources from, weighted by capacity.
 
-        Each source's lead time L holds L weekly shipments, arriving in weeks 0..L-1; the
-        order-up-to level counts a full lead time per source, so week 0 orders one week's need.
+        Makers holding contracts with ``country`` if any (C-JP-1, C-JP-2); else the makers
+        without contract countries; else all.
         """
-        need = oem.need_t_per_week
-        sources = [(exporter, oem.china_share)]
-        if row is not None:
-            sources.append((row, 1.0 - oem.china_share))
-        for supplier, share in sources:
-            if share <= 0:
-                continue
-            source = "china" if supplier is exporter else "row"
-            for week in range(supplier.lead_time_weeks):
-                oem.in_transit.append(Shipment(source, supplier.unique_id, need * share, week))
-            oem.pipeline_weeks += share * supplier.lead_time_weeks
+        makers = self.row_suppliers
+        pool = [m for m in makers if country in m.contract_countries]
+        pool = pool or [m for m in makers if not m.contract_countries] or makers
+        return [(m, m.capacity_t_per_week) for m in pool]
 
     # ------------------------------------------------------------------ accessors
     @property
@@ -215,6 +236,21 @@ class MagnetSupplyModel(Model):
     def exporters(self):
         """All Chinese exporters (an AgentSet)."""
         return self.agents_by_type[ChineseExporter]
+
+    @property
+    def regional_buyers(self) -> list[RegionalBuyer]:
+        """Aggregate destination buyers (list; may be empty)."""
+        return self._of_type(RegionalBuyer)
+
+    @property
+    def buyers(self) -> list[MagnetBuyer]:
+        """Every buyer: OEMs, then aggregate destinations."""
+        return [*self.oems, *self.regional_buyers]
+
+    @property
+    def sellers(self) -> list[MagnetSeller]:
+        """Every maker with an order book: Chinese exporters, then non-Chinese makers."""
+        return [*self.exporters, *self.row_suppliers]
 
     def _of_type(self, cls: type) -> list:
         return list(self.agents_by_type[cls]) if cls in self.agents_by_type else []
@@ -274,11 +310,11 @@ class MagnetSupplyModel(Model):
         week = self.week
         self.authority.start_week()
         self.incentive.start_week()
+        self.market.start_week()
         self.produce_supply(week)
-        self.oems.shuffle_do("step")
-        self.authority.review(week, {e.unique_id: e for e in self.exporters})
+        self._buyer_set.shuffle_do("step")
+        self.authority.review(week, {s.unique_id: s for s in self.sellers})
         self.market.clear(week)
-        self.exporters.do("sell_surplus")
         for supplier in self.row_suppliers:
             supplier.update_price()
         reporters.account_flows(self)
@@ -288,10 +324,11 @@ class MagnetSupplyModel(Model):
             self.running = False
 
     def produce_supply(self, week: int) -> None:
-        """Exporters, rest-of-world makers, IREL and domestic plants make this week's supply."""
-        self.exporters.do("produce")
+        """Chinese and non-Chinese makers, IREL and domestic plants make this week's supply."""
+        for exporter in self.exporters:
+            exporter.make()
         for supplier in self.row_suppliers:
-            supplier.prepare(week)
+            supplier.produce(week)
         self.irel.produce(week)
         if week == self.incentive.award_week:
             self.incentive.award(week)
@@ -313,13 +350,15 @@ class MagnetSupplyModel(Model):
         self.redesigns_started += 1
         self.redesign_spent_usd += oem.redesign_cost_usd
 
-    def magnet_stock_t(self) -> float:
-        """All magnet tonnes held anywhere in the model: exporters, plants, transit, OEMs."""
-        return (
-            sum(e.stock_t for e in self.exporters)
-            + sum(p.stock_t for p in self.domestic_producers)
-            + sum(o.inventory_t + o.in_transit_t for o in self.oems)
-        )
+    def magnet_stock_t(self, grade: str | None = None) -> float:
+        """Magnet tonnes held anywhere (of one grade, or all): makers, plants, customs,
+        transit and buyers."""
+        grades = GRADES if grade is None else (grade,)
+        held = sum(s.stock_t[g] for s in self.sellers for g in grades)
+        held += sum(b.stock_t[g] + b.in_transit_t(g) for b in self.buyers for g in grades)
+        if "controlled" in grades:
+            held += sum(p.stock_t for p in self.domestic_producers)
+        return held
 
     def oxide_stock_t(self) -> float:
         """All oxide tonnes held: IREL's stock and the plants' oxide stocks."""

@@ -72,12 +72,14 @@ class Application:
     """
 
     id: int
-    exporter_id: int
+    applicant_id: int
     buyer_id: int
     destination: str
     end_use: str
     tonnes: float
     filed_week: int
+    product: str = "magnet"
+    order_id: int | None = None
     earliest_decision_week: int = 0
 
 
@@ -103,17 +105,33 @@ class Decision:
 
 @dataclass(slots=True)
 class Licence:
-    """A licence held by an exporter to ship to one buyer.
+    """A licence held by an applicant to ship to one buyer.
 
     Attributes:
-        buyer_id: unique_id of the OEM the licence names.
+        id: sequence number (the application's id).
+        applicant_id: unique_id of the applicant (the exporter).
+        buyer_id: unique_id of the buyer the licence names.
+        destination: ISO code of the destination.
+        product: "magnet" or "heavy_re".
+        granted_t: tonnes licensed (t).
         remaining_t: tonnes still allowed (t).
+        issued_week: week of the decision.
         expires_week: last week the licence may be used (inclusive).
+        order_id: the order it was applied for (per-shipment licensing), if any.
+        revoked_week: week it was revoked, if it was.
     """
 
+    id: int
+    applicant_id: int
     buyer_id: int
+    destination: str
+    product: str
+    granted_t: float
     remaining_t: float
+    issued_week: int
     expires_week: int
+    order_id: int | None = None
+    revoked_week: int | None = None
 
 
 def working_days_to_weeks(days: float) -> int:
@@ -159,9 +177,17 @@ class LicencePolicy(BaseModel):
             )
         LicencePolicy.registry[default] = cls
 
-    def requires_licence(self, destination: str, week: int) -> bool:
+    def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
         """Whether an export to ``destination`` in ``week`` needs a licence."""
         return True
+
+    def extraterritorial(self, week: int) -> bool:
+        """Whether non-Chinese makers' controlled grades need a Chinese licence (C-LIC-7)."""
+        return False
+
+    def suspends(self, destination: str, week: int) -> bool:
+        """Whether licences for ``destination`` are suspended while this policy is in force."""
+        return False
 
     def review_capacity(self, week: int) -> int | None:
         """Applications the authority can decide in ``week``; ``None`` means unlimited."""
@@ -248,7 +274,7 @@ class Open(LicencePolicy):
 
     kind: Literal["open"] = "open"
 
-    def requires_licence(self, destination: str, week: int) -> bool:
+    def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
         """Never."""
         return False
 
@@ -532,9 +558,17 @@ class Timeline(LicencePolicy):
                 current = phase.policy
         return current
 
-    def requires_licence(self, destination: str, week: int) -> bool:
+    def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
         """Delegate to the phase in force."""
-        return self.active(week).requires_licence(destination, week)
+        return self.active(week).requires_licence(destination, week, product)
+
+    def extraterritorial(self, week: int) -> bool:
+        """Delegate to the phase in force."""
+        return self.active(week).extraterritorial(week)
+
+    def suspends(self, destination: str, week: int) -> bool:
+        """Delegate to the phase in force."""
+        return self.active(week).suspends(destination, week)
 
     def review_capacity(self, week: int) -> int | None:
         """Delegate to the phase in force."""

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agents import OEM
-from agents.oem import SOURCES
+from agents.buyer import SOURCES
+from agents.exporter import HOME
+from simulation.clearing import EU_CODES
 from simulation.market import EPS
 
 if TYPE_CHECKING:
@@ -25,18 +27,30 @@ _COUNTRY_STATS = (
     "vehicles_planned",
     "magnet_need_t",
     "firms_stopped",
+)
+#: Per-destination figures: China's exports (customs basis) and the licence desk.
+_DESTINATION_STATS = (
     "china_exports_t",
     "china_licensed_exports_t",
+    "row_sales_t",
+    "applications_filed",
+    "applications_pending",
+    "applications_decided",
     "licences_approved",
+    "licensed_t",
+    "buyer_output_share",
 )
 _GROUP_STATS = ("oem_produced", "oem_planned", "oem_firms_stopped", "oem_cover_weeks")
 
-#: Cumulative magnet and oxide flows, t (the mass-balance ledgers, ODD §7.28).
+#: Cumulative magnet, Dy/Tb and oxide flows, t (the mass-balance ledgers, ODD §7.28).
 FLOWS = (
     "magnet_produced_t",
-    "magnet_sold_china_domestic_t",
+    "magnet_produced_controlled_t",
     "magnet_scrap_t",
     "magnet_consumed_t",
+    "magnet_consumed_controlled_t",
+    "dytb_received_row_t",
+    "dytb_used_row_t",
     "oxide_produced_t",
     "oxide_imported_t",
     "oxide_reserved_t",
@@ -56,13 +70,23 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "licensed_t": lambda m: m.authority.approved_t,
         "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
         "licences_issued_total": lambda m: m.authority.licences_issued_total,
-        "china_exports_t": lambda m: sum(e.exported_t for e in m.exporters),
-        "china_controlled_exports_t": lambda m: sum(
-            e.exported_t - e.free_exported_t for e in m.exporters
+        "china_exports_t": lambda m: m.market.exports_total_t,
+        "china_controlled_exports_t": lambda m: sum(m.market.licensed_exports_t.values()),
+        "china_domestic_sales_t": lambda m: m.market.home_sales_t,
+        "china_output_t": lambda m: sum(e.output_t for e in m.exporters),
+        "china_capacity_t": lambda m: sum(e.capacity_t_per_week for e in m.exporters),
+        "china_stock_t": lambda m: sum(e.total_stock_t for e in m.exporters),
+        "exporter_stock_held_t": lambda m: sum(e.held_for_licences_t() for e in m.exporters),
+        "customs_held_t": lambda m: m.market.customs.held_t,
+        "row_output_t": lambda m: sum(s.output_t for s in m.row_suppliers),
+        "row_capacity_t": lambda m: sum(s.capacity_t_per_week for s in m.row_suppliers),
+        "row_dytb_stock_t": lambda m: sum(s.dytb_stock_t for s in m.row_suppliers),
+        "orders_expired_t": lambda m: sum(s.expired_t for s in m.sellers),
+        "orders_cancelled_t": lambda m: sum(s.cancelled_t for s in m.sellers),
+        "magnet_shortfall_t": lambda m: sum(
+            o.full_need_t() * (1.0 - o.output_share) for o in m.oems
         ),
-        "china_domestic_sales_t": lambda m: sum(e.domestic_sales_t for e in m.exporters),
-        "magnet_shortfall_t": lambda m: sum(o.need_t_per_week - o.consumed_t for o in m.oems),
-        "unfilled_orders_t": lambda m: sum(o.unfilled_t for o in m.oems),
+        "unfilled_orders_t": lambda m: sum(o.open_orders_t() for o in m.oems),
         "domestic_capacity_t_per_week": lambda m: sum(
             p.capacity_t_per_week(m.week) for p in m.domestic_producers
         ),
@@ -81,12 +105,12 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "redesign_spent_usd": "redesign_spent_usd",
         "price_index_china": lambda m: _weighted(
             [
-                (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.produced_t)
+                (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.output_t)
                 for e in m.exporters
             ]
         ),
         "price_index_row": lambda m: _weighted(
-            [(s.price_index, s.available_t + s.produced_t) for s in m.row_suppliers]
+            [(s.price_index, s.capacity_t_per_week) for s in m.row_suppliers]
         ),
         "price_index_domestic": lambda m: _weighted(
             [
@@ -100,9 +124,21 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
     return reporters
 
 
+def destinations(spec: Scenario) -> list[str]:
+    """Export destinations of a scenario (every buyer country but China), plus ``EU`` when
+    any EU member (or ``XE``, the rest of the EU) is one."""
+    codes = {o.country for o in spec.oems} | {b.country for b in spec.buyers}
+    codes.discard(HOME)
+    if codes & EU_CODES:
+        codes.add("EU")
+    return sorted(codes)
+
+
 def aggregate_keys(spec: Scenario) -> list[str]:
-    """Names of the per-country, per-segment and per-group reporters of a scenario."""
+    """Names of the per-destination, per-country, per-segment and per-group reporters."""
     keys = []
+    for d in destinations(spec):
+        keys += [f"{k}__{d}" for k in _DESTINATION_STATS]
     for c in sorted({o.country for o in spec.oems}):
         keys += [f"{k}__{c}" for k in _COUNTRY_STATS]
         keys += [f"receipts_t__{c}__{source}" for source in SOURCES]
@@ -115,15 +151,18 @@ def aggregate_keys(spec: Scenario) -> list[str]:
 
 
 def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float]:
-    """One pass over the OEMs: this week's sums per country, segment and group."""
+    """One pass over buyers, the market and the desk: this week's sums by destination,
+    country, segment and group."""
     stats: dict[str, float] = dict.fromkeys(stat_keys, 0.0)
     need_by_group: dict[str, float] = {}
+    controlled_need: dict[str, float] = {}
     for o in model.oems:
         c, g = o.country, f"{o.country}__{o.group}"
-        need = o.need_t_per_week
+        need = o.need_t("controlled")
         stats[f"vehicles_produced__{c}"] += o.produced_vehicles
         stats[f"vehicles_planned__{c}"] += o.planned_vehicles_per_week
-        stats[f"magnet_need_t__{c}"] += need
+        stats[f"magnet_need_t__{c}"] += o.full_need_t()
+        controlled_need[c] = controlled_need.get(c, 0.0) + need
         stats[f"firms_stopped__{c}"] += o.stopped
         for source, tonnes in o.received_t.items():
             stats[f"receipts_t__{c}__{source}"] += tonnes
@@ -132,36 +171,46 @@ def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float
         stats[f"oem_produced__{g}"] += o.produced_vehicles
         stats[f"oem_planned__{g}"] += o.planned_vehicles_per_week
         stats[f"oem_firms_stopped__{g}"] += o.stopped
-        stats[f"oem_cover_weeks__{g}"] += o.inventory_t
+        stats[f"oem_cover_weeks__{g}"] += o.stock_t["controlled"]
         need_by_group[g] = need_by_group.get(g, 0.0) + need
     for g, need in need_by_group.items():
         key = f"oem_cover_weeks__{g}"
         stats[key] = stats[key] / need if need > EPS else 0.0
-    free_by_country: dict[str, float] = {}
-    for o in model.oems:
-        free_by_country[o.country] = free_by_country.get(o.country, 0.0) + o.free_received_t
     for key in stats:
-        if key.startswith("demand_met_share__"):  # controlled grades: received / needed
+        if key.startswith("demand_met_share__"):  # all grades received / all grades needed
             _, c, source = key.split("__")
             need = stats[f"magnet_need_t__{c}"]
-            got = stats[f"receipts_t__{c}__{source}"]
-            if source == "china":
-                got -= free_by_country.get(c, 0.0)
-            stats[key] = got / need if need > EPS else 0.0
-    for c, n in model.authority.approved_this_week_by_country.items():
-        key = f"licences_approved__{c}"
+            stats[key] = stats[f"receipts_t__{c}__{source}"] / need if need > EPS else 0.0
+    market, authority = model.market, model.authority
+    _add_by_destination(stats, "china_exports_t", market.exports_t)
+    _add_by_destination(stats, "china_licensed_exports_t", market.licensed_exports_t)
+    _add_by_destination(stats, "row_sales_t", market.row_sales_t)
+    _add_by_destination(stats, "applications_filed", authority.filed_by_destination)
+    _add_by_destination(stats, "applications_pending", authority.pending_by_destination())
+    _add_by_destination(stats, "applications_decided", authority.decided_by_destination)
+    _add_by_destination(stats, "licences_approved", authority.approved_by_destination)
+    _add_by_destination(stats, "licensed_t", authority.approved_t_by_destination)
+    output: dict[str, list[tuple[float, float]]] = {}
+    for b in model.regional_buyers:
+        for dest in _groups(b.country):
+            output.setdefault(dest, []).append((b.output_share, b.full_need_t()))
+    for dest, pairs in output.items():
+        key = f"buyer_output_share__{dest}"
         if key in stats:
-            stats[key] = float(n)
-    for e in model.exporters:
-        for c, tonnes in e.exported_by_country.items():
-            key = f"china_exports_t__{c}"
-            if key in stats:
-                stats[key] += tonnes
-        for c, tonnes in e.licensed_by_country.items():
-            key = f"china_licensed_exports_t__{c}"
-            if key in stats:
-                stats[key] += tonnes
+            stats[key] = _weighted(pairs)
     return stats
+
+
+def _groups(code: str) -> tuple[str, ...]:
+    return (code, "EU") if code in EU_CODES else (code,)
+
+
+def _add_by_destination(stats: dict[str, float], name: str, tally: dict[str, float]) -> None:
+    for code, value in tally.items():
+        for dest in _groups(code):
+            key = f"{name}__{dest}"
+            if key in stats:
+                stats[key] += value
 
 
 def agent_reporters() -> dict[type, dict[str, str]]:
@@ -172,6 +221,8 @@ def agent_reporters() -> dict[type, dict[str, str]]:
             "country": "country",
             "produced_vehicles": "produced_vehicles",
             "inventory_t": "inventory_t",
+            "open_orders_t": lambda a: a.open_orders_t(),
+            "pending_orders": lambda a: a.pending_orders(),
             "cover_weeks": "cover_weeks",
             "cover_target_weeks": "cover_target_weeks",
             "stopped": "stopped",
@@ -181,17 +232,20 @@ def agent_reporters() -> dict[type, dict[str, str]]:
 
 
 def account_flows(model: MagnetSupplyModel) -> None:
-    """Add this week's flows to the cumulative magnet and oxide ledgers in ``model.flows``."""
+    """Add this week's flows to the cumulative magnet, Dy/Tb and oxide ledgers."""
     f = model.flows
     producers = model.domestic_producers
-    f["magnet_produced_t"] += (
-        sum(e.produced_t for e in model.exporters)
-        + sum(s.produced_t for s in model.row_suppliers)
-        + sum(p.gross_t for p in producers)
+    makers = model.sellers
+    domestic_good = sum(p.output_t for p in producers)
+    f["magnet_produced_t"] += sum(s.output_t for s in makers) + domestic_good
+    f["magnet_produced_controlled_t"] += (
+        sum(s.produced_t["controlled"] for s in makers) + domestic_good
     )
-    f["magnet_sold_china_domestic_t"] += sum(e.domestic_sales_t for e in model.exporters)
     f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
-    f["magnet_consumed_t"] += sum(o.consumed_t + o.free_received_t for o in model.oems)
+    f["magnet_consumed_t"] += sum(sum(b.consumed_t.values()) for b in model.buyers)
+    f["magnet_consumed_controlled_t"] += sum(b.consumed_t["controlled"] for b in model.buyers)
+    f["dytb_received_row_t"] += sum(s.dytb_received_t for s in model.row_suppliers)
+    f["dytb_used_row_t"] += sum(s.dytb_used_t for s in model.row_suppliers)
     f["oxide_produced_t"] += model.irel.produced_t
     f["oxide_imported_t"] += model.oxide_imported_t
     f["oxide_reserved_t"] += model.irel.reserved_t

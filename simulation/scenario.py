@@ -138,6 +138,52 @@ class MarketConfig(_Section):
         le=100_000,
         description="Non-IREL oxide India's magnet makers can import, t/week (assumption).",
     )
+    licence_scope: Literal["shipment", "contract"] = Field(
+        "shipment",
+        description="Applications are filed per shipment (one per order) or per contract "
+        "(one per buyer and exporter, covering licence_request_weeks of need) (C-LIC-3: per "
+        "shipment in practice).",
+    )
+    order_expiry_weeks: int = Field(
+        26,
+        ge=1,
+        le=520,
+        description="Weeks an unfilled order stays open (orders waiting for a licence "
+        "decision do not expire), weeks (assumption).",
+    )
+    dytb_kg_per_t_controlled: float = Field(
+        30.0,
+        ge=0,
+        le=200,
+        description="Dy+Tb in controlled grades, kg per t of magnet (assumption: ~3% in "
+        "high-coercivity grades; uncontrolled grades hold <= 1 kg/t, C-LIC-4, counted as 0).",
+    )
+
+
+class CustomsConfig(_Section):
+    """China's customs identification of uncontrolled grades under the controls (C-LIC-10)."""
+
+    identification_t_per_week: float = Field(
+        100_000.0,
+        ge=0,
+        le=100_000,
+        description="Uncontrolled-grade exports customs can identify in the first week of "
+        "the controls, t/week (assumption, calibrated to C-LIC-5; 100,000 = no hold).",
+    )
+    identification_growth_t_per_week_per_week: float = Field(
+        0.0,
+        ge=0,
+        le=100_000,
+        description="Weekly growth of that capacity as customs learn the procedure, "
+        "t/week per week (assumption, calibrated to C-LIC-5).",
+    )
+    identification_weeks: int = Field(
+        0,
+        ge=0,
+        le=52,
+        description="Shortest hold for identification (Dy/Tb test, ICP-MS), weeks (C-LIC-10; "
+        "duration assumption).",
+    )
 
 
 class ExporterConfig(_Section):
@@ -162,6 +208,85 @@ class ExporterConfig(_Section):
     lead_time_weeks: int = Field(
         3, ge=1, le=26, description="Shipping time to buyers, weeks (assumption)."
     )
+    max_held_weeks: float = Field(
+        4.0,
+        ge=0,
+        le=52,
+        description="Most stock held for buyers whose licences are pending, weeks of "
+        "expected sales (assumption).",
+    )
+
+
+class BuyerConfig(_Section):
+    """An aggregate destination: all magnet users of a country or region as one buyer."""
+
+    name: str = Field(min_length=1, description="Label used in outputs.")
+    country: str = Field(
+        pattern=r"^[A-Z]{2}$",
+        description="ISO code of the destination (XE = rest of the EU, XX = rest of the "
+        "world, CN = China's home market).",
+    )
+    demand_t_per_week: float = Field(
+        ge=0, le=100_000, description="Magnet use at full output at the reference date, t/week."
+    )
+    reference_date: date | None = Field(
+        None, description="Date at which demand equals demand_t_per_week (default: start)."
+    )
+    growth_share_per_year: float = Field(
+        0.0,
+        ge=-0.5,
+        le=1,
+        description="Yearly demand growth, share (C-MKT-8: exports +10% in 2024).",
+    )
+    controlled_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of magnet mass in controlled (Dy/Tb) grades (assumption).",
+    )
+    china_share: float = Field(
+        0.9, ge=0, le=1, description="Share bought from Chinese makers (assumption)."
+    )
+    initial_inventory_weeks: float = Field(
+        4.0, ge=0, le=52, description="Opening stock, weeks of need (C-IN-7: 2-6 weeks)."
+    )
+    cover_target_weeks: float = Field(
+        4.0, ge=0, le=52, description="Cover aimed for, weeks of need (C-IN-7: 2-6 weeks)."
+    )
+    max_cover_weeks: float = Field(
+        12.0,
+        ge=0,
+        le=104,
+        description="Cover above which open orders are cancelled, weeks (assumption).",
+    )
+    licence_patience_weeks: float = Field(
+        9.0,
+        gt=0,
+        le=104,
+        description="Weeks an order waits for a licence before the buyer orders again "
+        "(C-LIC-2: 45 working days = 9 weeks).",
+    )
+    licence_request_weeks: float = Field(
+        26.0,
+        gt=0,
+        le=104,
+        description="Weeks of need one contract application covers (licence_scope = "
+        "'contract'; assumption, C-LIC-3).",
+    )
+    max_pending_orders: int = Field(
+        52,
+        ge=1,
+        le=1000,
+        description="Orders that may wait for a licence at once with one exporter (an "
+        "aggregate buyer stands for many firms; assumption).",
+    )
+    end_use: str = Field("industrial", description="End use declared on licence applications.")
+
+    @model_validator(mode="after")
+    def _cover_in_range(self) -> BuyerConfig:
+        if self.cover_target_weeks > self.max_cover_weeks:
+            raise ValueError("cover_target_weeks must not exceed max_cover_weeks")
+        return self
 
 
 class OEMConfig(_Section):
@@ -209,10 +334,9 @@ class OEMConfig(_Section):
         1.0,
         ge=0,
         le=1,
-        description="Share of the magnet mass per vehicle in controlled grades (stocked, ordered, "
-        "licensed); the rest (low-HREE grades, magnets in Chinese sub-assemblies) flows from "
-        "China as used, never licensed and never limiting (C-LIC-4, C-IN-4; default 1.0 = all "
-        "controlled, assumption).",
+        description="Share of the magnet mass per vehicle in controlled (Dy/Tb) grades; the "
+        "rest is in uncontrolled grades (low-HREE, C-LIC-4), ordered and stocked alike but "
+        "never licensed (default 1.0 = all controlled, assumption).",
     )
     row_contract_share: float = Field(
         0.05,
@@ -240,7 +364,15 @@ class OEMConfig(_Section):
         26.0,
         gt=0,
         le=104,
-        description="Weeks of China need covered by one application (assumption; C-LIC-3).",
+        description="Weeks of China need covered by one contract application (assumption; "
+        "C-LIC-3).",
+    )
+    licence_patience_weeks: float = Field(
+        9.0,
+        gt=0,
+        le=104,
+        description="Weeks an order waits for a licence before the firm orders again "
+        "(C-LIC-2: 45 working days = 9 weeks).",
     )
     end_use: str = Field("automotive", description="End use declared on licence applications.")
 
@@ -421,21 +553,20 @@ class DomesticProducerConfig(_Section):
 
 
 class RestOfWorldConfig(_Section):
-    """A non-Chinese magnet maker (Japan, EU, US, Lynas-fed) selling to the modelled OEMs."""
+    """A non-Chinese magnet maker (Japan, EU, US, Lynas-fed) selling to every destination."""
 
     name: str = Field(min_length=1, description="Label used in outputs.")
-    available_t_per_week: float = Field(
-        ge=0,
-        le=100_000,
-        description="Tonnes/week it can sell to the modelled OEMs at start (assumption).",
+    country: str = Field(
+        "XX", pattern=r"^[A-Z]{2}$", description="The maker's country (ISO code; XX = other)."
+    )
+    capacity_t_per_week: float = Field(
+        ge=0, le=100_000, description="Output capacity at start, t/week (assumption; C-JP-5)."
     )
     growth_t_per_week_per_year: float = Field(
         0.0,
         ge=0,
         le=100_000,
-        description="Yearly increase of that "
-        "amount, t/week per year (C-RMP-2: ~4% of the "
-        "market a year).",
+        description="Yearly capacity growth, t/week per year (assumption; C-RMP-2).",
     )
     premium_usd_per_kg: float = Field(
         20.0,
@@ -446,7 +577,35 @@ class RestOfWorldConfig(_Section):
     lead_time_weeks: int = Field(6, ge=1, le=26, description="Delivery time, weeks (assumption).")
     contract_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(
         default_factory=list,
-        description="Countries whose OEM contracts it serves first (C-JP-1, C-JP-2).",
+        description="Destinations whose contracts it serves first; buyers there source from "
+        "it (C-JP-1, C-JP-2, C-JP-5).",
+    )
+    initial_stock_weeks: float = Field(
+        2.0, ge=0, le=52, description="Opening stock, weeks of expected sales (assumption)."
+    )
+    target_stock_weeks: float = Field(
+        2.0, ge=0, le=52, description="Safety stock, weeks of expected sales (assumption)."
+    )
+    dytb_cover_weeks: float = Field(
+        12.0,
+        ge=0,
+        le=520,
+        description="Dy/Tb stock held and aimed for, weeks of use (assumption).",
+    )
+    dytb_china_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of its Dy/Tb bought from China (C-JP-5: 100% for Japan's makers).",
+    )
+    non_china_dytb_t_per_week: float = Field(
+        0.0,
+        ge=0,
+        le=10_000,
+        description="Dy/Tb from non-Chinese sources once available, t/week (assumption; C-JP-2).",
+    )
+    non_china_dytb_from_date: date | None = Field(
+        None, description="First day non-Chinese Dy/Tb is available (C-JP-2: May 2025)."
     )
 
 
@@ -468,8 +627,13 @@ class Scenario(BaseModel):
         description="Licence policy (a table with kind = open|ban|case_by_case|quota|"
         "preferential|timeline, or a kind registered under the magshock.policies entry points).",
     )
+    customs: CustomsConfig = Field(default_factory=CustomsConfig)
     exporters: list[ExporterConfig] = Field(min_length=1)
     oems: list[OEMConfig] = Field(min_length=1)
+    buyers: list[BuyerConfig] = Field(
+        default_factory=list,
+        description="Aggregate destinations (the EU, US, Korea, China's home market, other).",
+    )
     irel: IRELConfig = Field(default_factory=IRELConfig)
     incentive: IncentiveConfig = Field(default_factory=IncentiveConfig)
     domestic_producers: list[DomesticProducerConfig] = Field(default_factory=list)
@@ -492,7 +656,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Scenario:
-        for section in ("exporters", "oems", "domestic_producers", "rest_of_world"):
+        for section in ("exporters", "oems", "buyers", "domestic_producers", "rest_of_world"):
             names = [item.name for item in getattr(self, section)]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
@@ -539,12 +703,14 @@ class Scenario(BaseModel):
 _SINGLE_SECTIONS: dict[str, type[BaseModel]] = {
     "simulation": SimulationConfig,
     "market": MarketConfig,
+    "customs": CustomsConfig,
     "irel": IRELConfig,
     "incentive": IncentiveConfig,
 }
 _LIST_SECTIONS: dict[str, type[BaseModel]] = {
     "exporters": ExporterConfig,
     "oems": OEMConfig,
+    "buyers": BuyerConfig,
     "domestic_producers": DomesticProducerConfig,
     "rest_of_world": RestOfWorldConfig,
 }

@@ -1,0 +1,358 @@
+"""Magnet buyers: stock by grade, orders with named sellers, receipts, use (ODD §7.1-7.6).
+
+:class:`MagnetBuyer` holds what every buyer does; :class:`RegionalBuyer` is an aggregate
+destination (the EU, the US, South Korea, China's home market, "other" …) whose demand is a
+tonnage; :class:`agents.oem.OEM` is a vehicle maker whose demand follows its plan.
+
+Decision rules (each documented in the ODD):
+
+* **use**: magnets of both grades are used in fixed proportion (a motor needs both kinds of
+  magnet its design calls for: a Leontief rule, as in DisruptSC); output is the share of the
+  plan the scarcer grade allows;
+* **order-up-to**: for each grade, order the gap between ``need x (cover target + pipeline
+  weeks)`` and the position (stock + in transit + open orders), split over China and
+  non-Chinese makers by ``china_share``; uncontrolled grades only for the share of that
+  level the controlled grades in hand or firmly on order support (:meth:`supported_share`);
+* **patience**: an order waiting for a Chinese licence longer than
+  ``licence_patience_weeks`` no longer counts in the position: the buyer orders again (a new
+  application - why queues hold several applications per firm, C-LIC-6) and, while China is
+  blocked, also asks non-Chinese makers for the China share (multi-sourcing); while
+  ``max_pending_orders`` counted orders wait for a licence with a seller, no further order
+  goes to that seller;
+* **cancel**: open orders that would lift the position above ``max_cover_weeks`` are
+  cancelled, newest first.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+
+from simulation.market import EPS, GRADES, Order, Shipment
+
+if TYPE_CHECKING:
+    from agents.seller import MagnetSeller
+
+SOURCES = ("china", "row", "domestic")
+#: Arrival week of a shipment held by customs (not yet released).
+HELD = 10**9
+
+
+class MagnetBuyer(Agent):
+    """A buyer of magnets (base class).
+
+    Args:
+        model: the model.
+        name: label (the group name for OEMs).
+        country: ISO code of the destination (two capital letters; ``XE`` rest of the EU,
+            ``XX`` rest of the world, ``CN`` China's home market).
+        end_use: end use declared on licence applications.
+        controlled_share: share of the magnet mass in controlled (Dy/Tb) grades.
+        china_share: share ordered from Chinese makers (the rest from non-Chinese makers).
+        initial_inventory_weeks: opening stock, weeks of need.
+        cover_target_weeks: cover aimed for, weeks of need.
+        max_cover_weeks: ceiling above which open orders are cancelled, weeks of need.
+        licence_patience_weeks: weeks an order may wait for a licence before the buyer orders
+            again.
+        licence_request_weeks: weeks of need one contract application covers.
+        max_pending_orders: most orders (counted in the position) waiting for a licence
+            with one seller; while that many wait, the China part of the gap is not ordered
+            from that seller this week.
+    """
+
+    def __init__(
+        self,
+        model,
+        name: str,
+        country: str,
+        end_use: str = "automotive",
+        controlled_share: float = 1.0,
+        china_share: float = 0.9,
+        initial_inventory_weeks: float = 2.5,
+        cover_target_weeks: float = 2.5,
+        max_cover_weeks: float = 12.0,
+        licence_patience_weeks: float = 9.0,
+        licence_request_weeks: float = 26.0,
+        max_pending_orders: int = 1,
+    ) -> None:
+        super().__init__(model)
+        self.group = name
+        self.country = country
+        self.end_use = end_use
+        self.controlled_share = controlled_share
+        self.china_share = china_share
+        self.initial_inventory_weeks = initial_inventory_weeks
+        self.cover_target_weeks = cover_target_weeks
+        self.max_cover_weeks = max(max_cover_weeks, cover_target_weeks)
+        self.licence_patience_weeks = licence_patience_weeks
+        self.licence_request_weeks = licence_request_weeks
+        self.max_pending_orders = max_pending_orders
+        self.china_sellers: list[tuple[MagnetSeller, float]] = []
+        self.row_sellers: list[tuple[MagnetSeller, float]] = []
+        self.pipeline_weeks = 0.0
+        self.stock_t = dict.fromkeys(GRADES, 0.0)
+        self.in_transit: list[Shipment] = []
+        self.orders: list[Order] = []
+        self.received_t = dict.fromkeys(SOURCES, 0.0)
+        self.consumed_t = dict.fromkeys(GRADES, 0.0)
+        self.output_share = 1.0
+        self.ordered_t = 0.0
+        self.blocked = False
+        self._denied_recently: list[Order] = []
+
+    # ------------------------------------------------------------------ demand
+    def full_need_t(self) -> float:
+        """Magnets (both grades) the buyer needs this week at full output, t."""
+        raise NotImplementedError
+
+    def need_t(self, grade: str) -> float:
+        """Need of one grade this week at full output, t."""
+        share = self.controlled_share if grade == "controlled" else 1.0 - self.controlled_share
+        return self.full_need_t() * share
+
+    # ------------------------------------------------------------------ set-up
+    def connect(
+        self,
+        china: list[tuple[MagnetSeller, float]],
+        row: list[tuple[MagnetSeller, float]],
+    ) -> None:
+        """Name the sellers (with weights) and fill the pipeline as in a steady state.
+
+        Each source's lead time L holds L weekly shipments, arriving in weeks 0..L-1; the
+        order-up-to level counts the share-weighted lead time (``pipeline_weeks``).
+        """
+        self.china_sellers = _normalised(china)
+        self.row_sellers = _normalised(row)
+        if not self.row_sellers:
+            self.china_share = 1.0 if self.china_sellers else 0.0
+        if not self.china_sellers:
+            self.china_share = 0.0
+        for grade in GRADES:
+            self.stock_t[grade] = self.need_t(grade) * self.initial_inventory_weeks
+        self.pipeline_weeks = 0.0
+        for sellers, share in ((self.china_sellers, self.china_share),
+                               (self.row_sellers, 1.0 - self.china_share)):
+            for seller, weight in sellers:
+                part = share * weight
+                if part <= EPS:
+                    continue
+                self.pipeline_weeks += part * seller.lead_time_weeks
+                for grade in GRADES:
+                    tonnes = self.need_t(grade) * part
+                    if tonnes <= EPS:
+                        continue
+                    for week in range(seller.lead_time_weeks):
+                        self.in_transit.append(
+                            Shipment(seller.source, seller.unique_id, tonnes, week, grade)
+                        )
+
+    def expected_sales(self) -> dict[int, dict[str, float]]:
+        """Weekly tonnes by grade this buyer expects to take from each seller (by unique_id)."""
+        expected: dict[int, dict[str, float]] = {}
+        for sellers, share in ((self.china_sellers, self.china_share),
+                               (self.row_sellers, 1.0 - self.china_share)):
+            for seller, weight in sellers:
+                row = expected.setdefault(seller.unique_id, dict.fromkeys(GRADES, 0.0))
+                for grade in GRADES:
+                    row[grade] += self.need_t(grade) * share * weight
+        return expected
+
+    # ------------------------------------------------------------------ weekly behaviour
+    def receive_shipments(self) -> None:
+        """Move shipments due this week into stock."""
+        week = self.model.week
+        self.received_t = dict.fromkeys(SOURCES, 0.0)
+        arriving = [s for s in self.in_transit if s.arrival_week <= week]
+        if arriving:
+            self.in_transit = [s for s in self.in_transit if s.arrival_week > week]
+            for shipment in arriving:
+                self.stock_t[shipment.grade] += shipment.tonnes
+                self.received_t[shipment.source] += shipment.tonnes
+
+    def use(self) -> None:
+        """Use magnets for as much of the plan as the scarcer grade allows (Leontief)."""
+        share = 1.0
+        needs = {g: self.need_t(g) for g in GRADES}
+        for grade, need in needs.items():
+            if need > EPS:
+                share = min(share, self.stock_t[grade] / need)
+        self.output_share = share
+        for grade, need in needs.items():
+            used = min(self.stock_t[grade], need * share)
+            self.consumed_t[grade] = used
+            self.stock_t[grade] -= used
+
+    def in_transit_t(self, grade: str | None = None) -> float:
+        """Magnets shipped to us (or held by customs) but not yet arrived, t."""
+        return sum(s.tonnes for s in self.in_transit if grade is None or s.grade == grade)
+
+    def _counted(self, order: Order, week: int) -> bool:
+        """Whether an open order counts in the position (see the patience rule)."""
+        return not (
+            order.licence == "pending"
+            and week - order.placed_week >= self.licence_patience_weeks
+        )
+
+    def position_t(self, grade: str, week: int) -> float:
+        """Stock + in transit + counted open orders of ``grade``, t."""
+        on_order = sum(
+            o.open_t for o in self.orders if o.grade == grade and self._counted(o, week)
+        )
+        return self.stock_t[grade] + self.in_transit_t(grade) + on_order
+
+    def reorder(self) -> None:
+        """Cancel orders above the ceiling, then order up to the target (module docstring)."""
+        week = self.model.week
+        self.ordered_t = 0.0
+        self.blocked = any(
+            o.seller.source == "china" and not self._counted(o, week) for o in self.orders
+        ) or bool(self._denied_recently)
+        self._denied_recently = []
+        supported = self.supported_share(week)
+        for grade in GRADES:
+            need = self.need_t(grade)
+            if grade == "free":
+                need *= supported
+            self._cancel_excess(grade, need, week)
+            if need <= EPS:
+                continue
+            gap = need * (self.cover_target_weeks + self.pipeline_weeks) - self.position_t(
+                grade, week
+            )
+            if gap <= EPS:
+                continue
+            self.ordered_t += gap
+            china_part = gap * self.china_share
+            row_part = gap - china_part
+            if self.blocked and grade == "controlled":
+                row_part += china_part  # multi-sourcing while China is blocked
+            for seller, weight in self.china_sellers:
+                if china_part * weight > EPS and not self._waiting_on(seller, grade, week):
+                    self.orders.append(seller.place_order(self, grade, china_part * weight, week))
+            for seller, weight in self.row_sellers:
+                if row_part * weight > EPS:
+                    self.orders.append(seller.place_order(self, grade, row_part * weight, week))
+
+    def supported_share(self, week: int) -> float:
+        """Share of the order-up-to level the controlled grades in hand or firmly on order
+        can support: stock + in transit + open orders not waiting for a licence, over the
+        controlled target (1 when nothing is controlled). Uncontrolled grades are ordered
+        only for that share (a motor needs both; assumption)."""
+        need = self.need_t("controlled")
+        if need <= EPS or self.controlled_share >= 1.0:
+            return 1.0
+        firm = self.stock_t["controlled"] + self.in_transit_t("controlled")
+        firm += sum(
+            o.open_t for o in self.orders if o.grade == "controlled" and o.licence != "pending"
+        )
+        return min(1.0, firm / (need * max(self.cover_target_weeks, 1.0)))
+
+    def _waiting_on(self, seller: MagnetSeller, grade: str, week: int) -> bool:
+        """Whether ``max_pending_orders`` counted orders of ``grade`` wait for a licence."""
+        waiting = sum(
+            1
+            for o in self.orders
+            if o.seller is seller
+            and o.grade == grade
+            and o.licence == "pending"
+            and self._counted(o, week)
+        )
+        return waiting >= self.max_pending_orders
+
+    def _cancel_excess(self, grade: str, need: float, week: int) -> None:
+        """Cancel shippable open orders above the ceiling, newest first.
+
+        Orders waiting for a licence are not cancelled: the application keeps the buyer's
+        place in the queue and may never be granted.
+        """
+        ceiling = need * (self.max_cover_weeks + self.pipeline_weeks)
+        firm = [o for o in self.orders if o.grade == grade and o.licence != "pending"]
+        excess = self.stock_t[grade] + self.in_transit_t(grade) - ceiling
+        excess += sum(o.open_t for o in firm)
+        if excess <= EPS:
+            return
+        for order in sorted(firm, key=lambda o: -o.id):
+            if excess <= EPS:
+                break
+            if order.open_t <= excess + EPS:
+                excess -= order.open_t
+                order.seller.close(order, cancelled=True)
+            else:
+                order.seller.cancelled_t += excess
+                order.open_t -= excess
+                excess = 0.0
+
+    def order_closed(self, order: Order) -> None:
+        """A seller closed ``order`` (filled, cancelled, denied or expired)."""
+        if order.licence == "denied":
+            self._denied_recently.append(order)
+        self.orders = [o for o in self.orders if o is not order]
+
+    def accept(self, shipment: Shipment) -> None:
+        """Take a shipment (or a customs-held consignment) into the pipeline."""
+        self.in_transit.append(shipment)
+
+    def open_orders_t(self) -> float:
+        """Tonnes on order and not yet shipped, t."""
+        return sum(o.open_t for o in self.orders)
+
+    def pending_orders(self) -> int:
+        """Orders waiting for a licence decision."""
+        return sum(o.licence == "pending" for o in self.orders)
+
+    @property
+    def inventory_t(self) -> float:
+        """Magnet stock, both grades, t."""
+        return sum(self.stock_t.values())
+
+    @property
+    def cover_weeks(self) -> float:
+        """Cover of the scarcer grade, weeks of need."""
+        covers = [
+            self.stock_t[g] / self.need_t(g) for g in GRADES if self.need_t(g) > EPS
+        ]
+        return min(covers) if covers else 0.0
+
+
+class RegionalBuyer(MagnetBuyer):
+    """An aggregate destination: all magnet users of a country or region, as one buyer.
+
+    Args:
+        model: the model.
+        demand_t_per_week: magnet use at full output at the reference date, t/week.
+        growth_share_per_year: yearly growth of demand (C-MKT-8: +10% in 2024).
+        reference_week: week at which demand equals ``demand_t_per_week`` (may be negative).
+        **kwargs: see :class:`MagnetBuyer`.
+    """
+
+    def __init__(
+        self,
+        model,
+        demand_t_per_week: float,
+        growth_share_per_year: float = 0.0,
+        reference_week: int = 0,
+        **kwargs,
+    ) -> None:
+        super().__init__(model, **kwargs)
+        self.demand_t_per_week = demand_t_per_week
+        self.growth_share_per_year = growth_share_per_year
+        self.reference_week = reference_week
+
+    def full_need_t(self) -> float:
+        """Demand this week at full output, t/week (compound growth from the reference week)."""
+        years = (max(self.model.week, 0) - self.reference_week) / 52.0
+        return self.demand_t_per_week * (1.0 + self.growth_share_per_year) ** years
+
+    def step(self) -> None:
+        """Receive, use, order."""
+        self.receive_shipments()
+        self.use()
+        self.reorder()
+
+
+def _normalised(sellers: list[tuple[MagnetSeller, float]]) -> list[tuple[MagnetSeller, float]]:
+    total = sum(w for _, w in sellers)
+    if total <= EPS:
+        return [(s, 1.0 / len(sellers)) for s, _ in sellers] if sellers else []
+    return [(s, w / total) for s, w in sellers if w > 0]
