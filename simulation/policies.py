@@ -4,10 +4,25 @@ Each policy is one small pydantic class: its fields are the policy's parameters 
 when a scenario is loaded, with units in their names) and its methods are the behaviour the
 :class:`agents.authority.LicensingAuthority` calls each week:
 
-* ``requires_licence(destination, week)`` – must an export to ``destination`` carry a licence?
-* ``review_capacity(week)`` – how many applications can be decided this week (``None`` = no limit)
+* ``requires_licence(destination, week, product)`` – must an export to ``destination`` carry a
+  licence?
+* ``review_capacity(week)`` – how many applications the one review desk can decide this week,
+  all destinations together (``None`` = no limit)
 * ``draw_delay_weeks(application, week, rng)`` – weeks from filing until a decision is allowed
+* ``holds(application, week)`` – does the desk sit on an application (queued, undecided)?
 * ``decide(application, week, rng) -> Decision`` – approve (fully or partly) or deny
+* ``suspends(destination, week)`` – are licences for ``destination`` unusable while this policy
+  is in force (usable again afterwards, if unexpired)?
+* ``revokes(destination)`` – are licences issued earlier for ``destination`` revoked for good
+  when this policy comes into force?
+* ``extraterritorial(week)`` – do non-Chinese makers' controlled-grade magnets made with
+  Chinese-origin heavy rare earths also need a Chinese licence (C-LIC-7)?
+
+The reviewed kinds (``case_by_case``, ``quota``, ``preferential``) share one set of knobs
+(:class:`_Reviewed`): per-country terms, licence-free destinations, partial approvals, an
+optional tonnage quota on top of the approval draw, revocation, suspension and the
+extraterritorial rule. One phase of a :class:`Timeline` can therefore combine a quota with
+per-country terms, and a later phase can suspend or revoke what an earlier one granted.
 
 A user adds a policy by subclassing :class:`LicencePolicy` with a new ``kind`` literal; the class
 registers itself when its module is imported, and scenario files can then say
@@ -41,6 +56,11 @@ from pydantic import (
 
 WORKING_DAYS_PER_WEEK = 5
 ENTRY_POINT_GROUP = "magshock.policies"
+Product = Literal["magnet", "heavy_re"]
+PRODUCTS: tuple[str, ...] = typing.get_args(Product)
+"""Goods an application can be for: finished magnets, or Dy/Tb metals and oxides (C-LIC-1)."""
+ALL = "*"
+"""Wildcard destination in ``revoke`` and ``suspend`` lists: every destination."""
 
 
 def refuse_bools_for_numbers(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
@@ -56,18 +76,30 @@ def refuse_bools_for_numbers(cls: type[BaseModel], value: Any, info: ValidationI
     return value
 
 
+def _check_codes(codes: typing.Iterable[str], wildcard: bool = False) -> None:
+    """Raise ValueError unless every code is two capital letters (or ``*`` if allowed)."""
+    for code in codes:
+        if wildcard and code == ALL:
+            continue
+        if len(code) != 2 or not code.isalpha() or not code.isupper():
+            extra = " or '*'" if wildcard else ""
+            raise ValueError(f"country code {code!r} must be two capital letters, e.g. 'IN'{extra}")
+
+
 @dataclass(slots=True)
 class Application:
-    """An export-licence application filed by an exporter on behalf of a foreign buyer.
+    """An export-licence application, filed per contract or per shipment (C-LIC-3).
 
     Attributes:
-        id: sequence number, unique within a run.
-        exporter_id: unique_id of the Chinese exporter.
-        buyer_id: unique_id of the buying OEM.
+        id: sequence number, unique within a run; the desk works in this (filing) order.
+        applicant_id: unique_id of the filer (a Chinese exporter or a tier-1 supplier).
+        buyer_id: unique_id of the buying OEM (several applications may be pending per buyer).
         destination: ISO country code of the buyer (e.g. "IN", "JP").
-        end_use: declared end use (e.g. "automotive").
-        tonnes: magnet tonnes applied for (t).
+        end_use: declared end use (e.g. "automotive", "military").
+        tonnes: tonnes applied for (t; for ``heavy_re`` the Dy/Tb metal or oxide, also in t).
         filed_week: week the application entered the queue.
+        product: ``"magnet"`` (finished magnets) or ``"heavy_re"`` (Dy/Tb metals/oxides).
+        order_id: the contract or shipment the application is for, if the filer tracks one.
         earliest_decision_week: first week a decision may be taken (filed_week + delay).
     """
 
@@ -105,20 +137,23 @@ class Decision:
 
 @dataclass(slots=True)
 class Licence:
-    """A licence held by an applicant to ship to one buyer.
+    """A licence issued on one application: tonnes of one product for one buyer.
+
+    The authority keeps the same object the applicant receives, so a revocation
+    (``revoked_week`` set, ``remaining_t`` zeroed) is seen by its holder at once.
 
     Attributes:
-        id: sequence number (the application's id).
-        applicant_id: unique_id of the applicant (the exporter).
-        buyer_id: unique_id of the buyer the licence names.
-        destination: ISO code of the destination.
-        product: "magnet" or "heavy_re".
-        granted_t: tonnes licensed (t).
-        remaining_t: tonnes still allowed (t).
-        issued_week: week of the decision.
-        expires_week: last week the licence may be used (inclusive).
-        order_id: the order it was applied for (per-shipment licensing), if any.
-        revoked_week: week it was revoked, if it was.
+        id: sequence number, unique within a run.
+        applicant_id: unique_id of the filer who holds it.
+        buyer_id: unique_id of the OEM it names.
+        destination: ISO country code of the buyer.
+        product: ``"magnet"`` or ``"heavy_re"``.
+        granted_t: tonnes granted (t).
+        remaining_t: tonnes still allowed (t); the holder draws it down as it ships.
+        issued_week: week of the decision; first week it may be used.
+        expires_week: last week it may be used (inclusive).
+        order_id: the contract or shipment of the application, if any.
+        revoked_week: week it was revoked for good (None while not revoked).
     """
 
     id: int
@@ -178,19 +213,14 @@ class LicencePolicy(BaseModel):
         LicencePolicy.registry[default] = cls
 
     def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
-        """Whether an export to ``destination`` in ``week`` needs a licence."""
+        """Whether an export of ``product`` to ``destination`` in ``week`` needs a licence."""
         return True
 
-    def extraterritorial(self, week: int) -> bool:
-        """Whether non-Chinese makers' controlled grades need a Chinese licence (C-LIC-7)."""
-        return False
-
-    def suspends(self, destination: str, week: int) -> bool:
-        """Whether licences for ``destination`` are suspended while this policy is in force."""
-        return False
-
     def review_capacity(self, week: int) -> int | None:
-        """Applications the authority can decide in ``week``; ``None`` means unlimited."""
+        """Applications the desk can decide in ``week``, all destinations together.
+
+        ``None`` means unlimited.
+        """
         return None
 
     def draw_delay_weeks(
@@ -208,6 +238,34 @@ class LicencePolicy(BaseModel):
 
     def holds(self, application: Application, week: int) -> bool:
         """Whether the authority sits on ``application`` this week (queued, not decided)."""
+        return False
+
+    def holds_destination(self, destination: str, week: int) -> bool | None:
+        """:meth:`holds` for every application to ``destination`` at once, if it is that simple.
+
+        True: all of them are held this week; False: none is; None: ask :meth:`holds` one
+        application at a time. The authority uses this to skip a held destination's whole
+        queue without looking at each application. The default answers False when
+        :meth:`holds` is not overridden, else None; override both together.
+        """
+        return False if type(self).holds is LicencePolicy.holds else None
+
+    def suspends(self, destination: str, week: int) -> bool:
+        """Whether licences for ``destination`` are unusable in ``week`` (not revoked)."""
+        return False
+
+    def revokes(self, destination: str, week: int | None = None) -> bool:
+        """Whether licences issued before this policy came into force are revoked for good.
+
+        ``week`` is ignored except by a :class:`Timeline`, which needs it to find its phase.
+        """
+        return False
+
+    def extraterritorial(self, week: int) -> bool:
+        """Whether non-Chinese makers' controlled-grade magnets need a Chinese licence.
+
+        The C-LIC-7 rule: foreign goods with >= 0.1% Chinese-origin rare earth by value.
+        """
         return False
 
     def active(self, week: int) -> LicencePolicy:
@@ -293,8 +351,70 @@ class Ban(LicencePolicy):
         return Decision(0.0, reason="ban")
 
 
+class CountryTerms(BaseModel):
+    """Terms the authority applies to one destination country (any reviewed kind)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
+
+    approval_probability: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Chance of approval for this destination; none = the policy's "
+        "approval_probability, except under kind = preferential, where a listed country "
+        "without one gets 0.0 as in earlier versions (assumption).",
+    )
+    approved_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Share of the applied tonnes licensed on approval for this destination; "
+        "none = the policy's approved_share (assumption).",
+    )
+    hold: bool = Field(
+        False,
+        description="Queue this country's applications without deciding them (C-LIC-6: >50 "
+        "Indian applications pending for months).",
+    )
+    min_delay_working_days: int | None = Field(
+        None,
+        ge=0,
+        le=260,
+        description="Shortest review time for this destination, working days; none = the "
+        "policy's (C-LIC-2).",
+    )
+    max_delay_working_days: int | None = Field(
+        None,
+        ge=0,
+        le=260,
+        description="Longest review time for this destination, working days; none = the "
+        "policy's (C-LIC-2).",
+    )
+    denied_end_uses: list[str] | None = Field(
+        None,
+        description="End uses refused for this destination on top of the policy's "
+        "denied_end_uses (C-LIC-9: Japanese military end users from 6 Jan 2026).",
+    )
+    licence_free: bool = Field(
+        False,
+        description="Exports to this destination never need a licence and never wait "
+        "(assumption: a scenario switch).",
+    )
+
+
 class _Reviewed(LicencePolicy):
-    """Shared parameters of policies with a statutory review clock and a review desk."""
+    """Shared parameters of policies with a statutory review clock and one review desk.
+
+    A decision runs: refused end use (the policy's or the destination's) -> deny; approval
+    draw with the destination's probability -> deny; grant ``approved_share`` of the applied
+    tonnes (partial approval), capped by what is left of the period's quota if there is one.
+    Kinds differ only in defaults (``quota`` has a quota; ``preferential`` gives a listed
+    country without its own probability 0.0).
+    """
+
+    listed_country_probability: ClassVar[float | None] = None
+    """Approval chance of a listed country without its own (None = the policy's default)."""
 
     min_delay_working_days: int = Field(
         20, ge=0, le=260, description="Shortest review time, working days (C-LIC-2: 20-45)."
@@ -306,15 +426,92 @@ class _Reviewed(LicencePolicy):
         None,
         ge=0,
         le=100_000,
-        description="Applications decided per week; none = unlimited (assumption).",
+        description="Applications decided per week by the one desk, all destinations "
+        "together; none = unlimited (assumption).",
     )
     validity_weeks: int = Field(
         26, ge=1, le=156, description="Licence validity, weeks (C-LIC-3: <= 1 year; assumption 26)."
+    )
+    approval_probability: float = Field(
+        1.0, ge=0, le=1, description="Chance an application is approved (assumption)."
+    )
+    approved_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of the applied tonnes licensed on approval: partial approvals "
+        "(assumption).",
+    )
+    countries: dict[str, CountryTerms] = Field(
+        default_factory=dict, description="Per-destination terms, keyed by ISO code (e.g. IN, JP)."
+    )
+    licence_free: list[str] = Field(
+        default_factory=list,
+        description="Destinations (ISO codes) that never need a licence (assumption: a "
+        "scenario switch).",
+    )
+    quota_t_per_period: float | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Tonnes licensable per period on top of the approval draw and country "
+        "terms, t; none = no quota (assumption).",
+    )
+    period_weeks: int = Field(13, ge=1, le=156, description="Quota period, weeks (assumption).")
+    allocation: Literal["first_come", "pro_rata"] = Field(
+        "first_come",
+        description="How a short quota is shared among a week's applications (assumption).",
     )
     denied_end_uses: list[str] = Field(
         default_factory=lambda: ["military"],
         description="End uses always refused (C-LIC-6: no military use).",
     )
+    revoke: list[str] = Field(
+        default_factory=list,
+        description="Destinations (ISO codes, or '*' for all) whose licences issued before "
+        "this phase are revoked for good when it comes into force (assumption: a scenario "
+        "switch).",
+    )
+    suspend: list[str] = Field(
+        default_factory=list,
+        description="Destinations (ISO codes, or '*' for all) whose licences cannot be used "
+        "while this phase is in force; usable again afterwards if unexpired (assumption: a "
+        "scenario switch; cf. C-LIC-8).",
+    )
+    extraterritorial_from_date: date | None = Field(
+        None,
+        description="From this day, while this policy is in force, non-Chinese makers' "
+        "controlled-grade magnets made with Chinese-origin heavy rare earths also need a "
+        "Chinese licence (C-LIC-7: 1 Dec 2025; >= 0.1% by value); none = never.",
+    )
+    extraterritorial_from_week: int | None = Field(
+        None,
+        ge=0,
+        le=1040,
+        description="Alternative to extraterritorial_from_date: first week of the rule "
+        "(week 0 = run start, C-LIC-7).",
+    )
+    _used_t: dict[int, float] = PrivateAttr(default_factory=dict)
+    _scale: tuple[int, float] = PrivateAttr(default=(-1, 1.0))
+    _extraterritorial_week: int | None = PrivateAttr(default=None)
+
+    @field_validator("countries")
+    @classmethod
+    def _codes_upper(cls, value: dict[str, CountryTerms]) -> dict[str, CountryTerms]:
+        _check_codes(value)
+        return value
+
+    @field_validator("licence_free")
+    @classmethod
+    def _free_codes(cls, value: list[str]) -> list[str]:
+        _check_codes(value)
+        return value
+
+    @field_validator("revoke", "suspend")
+    @classmethod
+    def _codes_or_all(cls, value: list[str]) -> list[str]:
+        _check_codes(value, wildcard=True)
+        return value
 
     @model_validator(mode="after")
     def _delays_ordered(self) -> _Reviewed:
@@ -322,131 +519,69 @@ class _Reviewed(LicencePolicy):
             raise ValueError("max_delay_working_days must be >= min_delay_working_days")
         return self
 
+    @model_validator(mode="after")
+    def _one_extraterritorial_start(self) -> _Reviewed:
+        if self.extraterritorial_from_date is not None and (
+            self.extraterritorial_from_week is not None
+        ):
+            raise ValueError(
+                "give at most one of extraterritorial_from_date or extraterritorial_from_week"
+            )
+        return self
+
+    def resolve_dates(self, start: date) -> None:
+        """Fix the week the extraterritorial rule starts for a run beginning on ``start``."""
+        if self.extraterritorial_from_date is not None:
+            self._extraterritorial_week = week_of(self.extraterritorial_from_date, start)
+
+    # ------------------------------------------------------------------ who needs a licence
+
+    def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
+        """Every product needs one, except to licence-free destinations."""
+        if destination in self.licence_free:
+            return False
+        terms = self.countries.get(destination)
+        return terms is None or not terms.licence_free
+
+    def suspends(self, destination: str, week: int) -> bool:
+        """Whether ``destination`` (or ``*``) is in ``suspend``."""
+        return ALL in self.suspend or destination in self.suspend
+
+    def revokes(self, destination: str, week: int | None = None) -> bool:
+        """Whether ``destination`` (or ``*``) is in ``revoke``."""
+        return ALL in self.revoke or destination in self.revoke
+
+    def extraterritorial(self, week: int) -> bool:
+        """True from the configured week or date on (never if neither is given).
+
+        Raises:
+            ValueError: if the start is a date and :meth:`resolve_dates` has not been called.
+        """
+        start = self.extraterritorial_from_week
+        if self.extraterritorial_from_date is not None:
+            start = self._extraterritorial_week
+            if start is None:
+                raise ValueError(
+                    "extraterritorial_from_date is set: call resolve_dates(start_date) first"
+                )
+        return start is not None and week >= start
+
+    # ------------------------------------------------------------------ the desk
+
     def review_capacity(self, week: int) -> int | None:
         """The configured desk capacity."""
         return self.review_capacity_per_week
 
-    def _delay_bounds(self, application: Application) -> tuple[int, int]:
-        return self.min_delay_working_days, self.max_delay_working_days
-
-    def draw_delay_weeks(
-        self, application: Application, week: int, rng: np.random.Generator
-    ) -> int:
-        """Uniform integer working days in [min, max], converted to weeks."""
-        low, high = self._delay_bounds(application)
-        days = int(rng.integers(low, high + 1)) if high > low else low
-        return working_days_to_weeks(days)
-
-    def _refuses_end_use(self, application: Application) -> bool:
-        return application.end_use in self.denied_end_uses
-
-
-class CaseByCase(_Reviewed):
-    """Each application is reviewed after the statutory delay and approved with a probability."""
-
-    kind: Literal["case_by_case"] = "case_by_case"
-    approval_probability: float = Field(
-        0.5, ge=0, le=1, description="Chance an application is approved (assumption)."
-    )
-    approved_share: float = Field(
-        1.0,
-        ge=0,
-        le=1,
-        description="Share of the applied tonnes licensed on approval (assumption).",
-    )
-
-    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
-        """Refuse listed end uses; otherwise approve with ``approval_probability``."""
-        if self._refuses_end_use(application):
-            return Decision(0.0, reason="end use refused")
-        if rng.random() < self.approval_probability:
-            return Decision(
-                application.tonnes * self.approved_share, self.validity_weeks, "approved"
-            )
-        return Decision(0.0, reason="denied")
-
-
-class Quota(_Reviewed):
-    """Licences up to a tonnage quota per period, first come first served or pro rata."""
-
-    kind: Literal["quota"] = "quota"
-    quota_t_per_period: float = Field(
-        100.0,
-        ge=0,
-        le=1_000_000,
-        description="Tonnes of magnet licensable per period, t (assumption).",
-    )
-    period_weeks: int = Field(13, ge=1, le=156, description="Quota period, weeks (assumption).")
-    allocation: Literal["first_come", "pro_rata"] = Field(
-        "first_come", description="How a short quota is shared among a week's applications."
-    )
-    _used_t: dict[int, float] = PrivateAttr(default_factory=dict)
-    _scale: float = PrivateAttr(default=1.0)
-
-    def remaining_t(self, week: int) -> float:
-        """Quota tonnes left in the period containing ``week`` (t)."""
-        period = week // self.period_weeks
-        return max(0.0, self.quota_t_per_period - self._used_t.get(period, 0.0))
-
-    def begin_review(self, batch: list[Application], week: int) -> None:
-        """For pro-rata allocation, scale the batch down to what is left of the quota."""
-        requested = sum(a.tonnes for a in batch)
-        left = self.remaining_t(week)
-        self._scale = 1.0 if requested <= left or requested == 0 else left / requested
-
-    def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
-        """Grant from the period's remaining quota; deny when it is used up."""
-        if self._refuses_end_use(application):
-            return Decision(0.0, reason="end use refused")
-        wanted = application.tonnes * (self._scale if self.allocation == "pro_rata" else 1.0)
-        granted = min(wanted, self.remaining_t(week))
-        if granted <= 1e-12:
-            return Decision(0.0, reason="quota exhausted")
-        period = week // self.period_weeks
-        self._used_t[period] = self._used_t.get(period, 0.0) + granted
-        return Decision(granted, self.validity_weeks, "within quota")
-
-
-class CountryTerms(BaseModel):
-    """Terms the authority applies to one destination country."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    _no_bools = field_validator("*", mode="before")(refuse_bools_for_numbers)
-
-    approval_probability: float = Field(
-        0.0, ge=0, le=1, description="Chance of approval (default 0.0, assumption)."
-    )
-    hold: bool = Field(
-        False,
-        description="Queue this country's applications without deciding them (C-LIC-6: >50 "
-        "Indian applications pending for months).",
-    )
-    min_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
-    max_delay_working_days: int | None = Field(None, ge=0, le=260, description="Working days.")
-
-
-class Preferential(_Reviewed):
-    """Approval probability and review delay differ by destination country."""
-
-    kind: Literal["preferential"] = "preferential"
-    approval_probability: float = Field(
-        0.5, ge=0, le=1, description="Chance of approval for countries not listed (assumption)."
-    )
-    countries: dict[str, CountryTerms] = Field(
-        default_factory=dict, description="Per-destination terms, keyed by ISO code (e.g. IN, JP)."
-    )
-
-    @field_validator("countries")
-    @classmethod
-    def _codes_upper(cls, value: dict[str, CountryTerms]) -> dict[str, CountryTerms]:
-        for code in value:
-            if len(code) != 2 or not code.isupper():
-                raise ValueError(f"country code {code!r} must be two capital letters, e.g. 'IN'")
-        return value
-
     def holds(self, application: Application, week: int) -> bool:
-        """Applications from a country on hold wait in the queue, undecided."""
+        """Applications to a country on hold wait in the queue, undecided."""
         terms = self.countries.get(application.destination)
+        return terms is not None and terms.hold
+
+    def holds_destination(self, destination: str, week: int) -> bool | None:
+        """Holds are per destination here (None if a subclass overrides :meth:`holds`)."""
+        if type(self).holds is not _Reviewed.holds:
+            return None
+        terms = self.countries.get(destination)
         return terms is not None and terms.hold
 
     def _delay_bounds(self, application: Application) -> tuple[int, int]:
@@ -459,15 +594,127 @@ class Preferential(_Reviewed):
             )
         return low, max(low, high)
 
+    def draw_delay_weeks(
+        self, application: Application, week: int, rng: np.random.Generator
+    ) -> int:
+        """Uniform integer working days in [min, max] (the destination's if it has its own)."""
+        low, high = self._delay_bounds(application)
+        days = int(rng.integers(low, high + 1)) if high > low else low
+        return working_days_to_weeks(days)
+
+    # ------------------------------------------------------------------ decisions
+
+    def _refuses_end_use(self, application: Application) -> bool:
+        if application.end_use in self.denied_end_uses:
+            return True
+        terms = self.countries.get(application.destination)
+        extra = terms.denied_end_uses if terms is not None else None
+        return bool(extra) and application.end_use in extra
+
+    def _probability(self, terms: CountryTerms | None) -> float:
+        if terms is not None:
+            if terms.approval_probability is not None:
+                return terms.approval_probability
+            if self.listed_country_probability is not None:
+                return self.listed_country_probability
+        return self.approval_probability
+
+    def _wanted_t(self, application: Application, terms: CountryTerms | None) -> float:
+        share = self.approved_share
+        if terms is not None and terms.approved_share is not None:
+            share = terms.approved_share
+        return application.tonnes * share
+
+    def remaining_t(self, week: int) -> float:
+        """Quota tonnes left in the period containing ``week`` (t; infinite without a quota)."""
+        if self.quota_t_per_period is None:
+            return math.inf
+        period = week // self.period_weeks
+        return max(0.0, self.quota_t_per_period - self._used_t.get(period, 0.0))
+
+    def begin_review(self, batch: list[Application], week: int) -> None:
+        """For a pro-rata quota, scale the week's batch down to what is left of the quota.
+
+        The scale is set before the approval draws, over the applications that can be
+        approved at all (end use allowed, approval chance above 0); tonnes of applications
+        then denied stay in the quota for later weeks of the period.
+        """
+        if self.quota_t_per_period is None or self.allocation != "pro_rata":
+            return
+        requested = 0.0
+        for app in batch:
+            terms = self.countries.get(app.destination)
+            if not self._refuses_end_use(app) and self._probability(terms) > 0:
+                requested += self._wanted_t(app, terms)
+        left = self.remaining_t(week)
+        self._scale = (week, 1.0 if requested <= left or requested == 0 else left / requested)
+
     def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
-        """Approve with the destination's probability (or the default one)."""
+        """Refuse listed end uses; approve with the destination's chance; cap by the quota.
+
+        A uniform number is drawn only when the approval chance is strictly between 0 and 1.
+        """
         if self._refuses_end_use(application):
             return Decision(0.0, reason="end use refused")
         terms = self.countries.get(application.destination)
-        p = terms.approval_probability if terms is not None else self.approval_probability
-        if rng.random() < p:
-            return Decision(application.tonnes, self.validity_weeks, "approved")
-        return Decision(0.0, reason=f"denied for {application.destination}")
+        p = self._probability(terms)
+        if p <= 0.0 or (p < 1.0 and rng.random() >= p):
+            return Decision(
+                0.0, reason=f"denied for {application.destination}" if terms else "denied"
+            )
+        wanted = self._wanted_t(application, terms)
+        if self.quota_t_per_period is None:
+            return Decision(wanted, self.validity_weeks, "approved")
+        if self.allocation == "pro_rata" and self._scale[0] == week:
+            wanted *= self._scale[1]
+        granted = min(wanted, self.remaining_t(week))
+        if granted <= 1e-12:
+            return Decision(0.0, reason="quota exhausted")
+        period = week // self.period_weeks
+        self._used_t[period] = self._used_t.get(period, 0.0) + granted
+        return Decision(granted, self.validity_weeks, "within quota")
+
+
+class CaseByCase(_Reviewed):
+    """Each application is reviewed after the statutory delay and approved with a probability."""
+
+    kind: Literal["case_by_case"] = "case_by_case"
+    approval_probability: float = Field(
+        0.5, ge=0, le=1, description="Chance an application is approved (assumption)."
+    )
+
+
+class Quota(_Reviewed):
+    """Licences up to a tonnage quota per period, first come first served or pro rata."""
+
+    kind: Literal["quota"] = "quota"
+    approval_probability: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Chance an application is approved before the quota is applied "
+        "(assumption; 1.0 = every application shares in the quota while it lasts).",
+    )
+    quota_t_per_period: float = Field(  # type: ignore[assignment]
+        100.0,
+        ge=0,
+        le=1_000_000,
+        description="Tonnes of magnet licensable per period, t (assumption).",
+    )
+
+
+class Preferential(_Reviewed):
+    """Approval probability and review delay differ by destination country.
+
+    A country listed under ``countries`` without its own ``approval_probability`` is never
+    approved (0.0), as in earlier versions; under the other kinds it gets the policy's.
+    """
+
+    kind: Literal["preferential"] = "preferential"
+    listed_country_probability: ClassVar[float | None] = 0.0
+    approval_probability: float = Field(
+        0.5, ge=0, le=1, description="Chance of approval for countries not listed (assumption)."
+    )
 
 
 class Phase(BaseModel):
@@ -504,7 +751,8 @@ class Timeline(LicencePolicy):
 
     Before the first phase starts the pre-April-2025 regime applies (:class:`Open`), so a run
     that begins before the controls shows the pre-shock level. Phases dated before the run's
-    start all map to week 0 and the latest of them is in force from week 0.
+    start all map to week 0 and the latest of them is in force from week 0; likewise a phase
+    followed by another starting in the same week never comes into force (nor revokes).
     """
 
     kind: Literal["timeline"] = "timeline"
@@ -525,7 +773,7 @@ class Timeline(LicencePolicy):
         return self
 
     def resolve_dates(self, start: date) -> None:
-        """Fix each phase's start week for a run beginning on ``start`` (dates are kept)."""
+        """Fix each phase's start week (and its policy's dates) for a run beginning on ``start``."""
         starts = [
             p.start_date if p.start_date is not None else start + timedelta(weeks=p.start_week)
             for p in self.phases
@@ -537,6 +785,8 @@ class Timeline(LicencePolicy):
                     f"({starts[i - 1]}): phases must be in strictly increasing order"
                 )
         self._start_weeks = [max(0, week_of(day, start)) for day in starts]
+        for phase in self.phases:
+            phase.policy.resolve_dates(start)
 
     def start_weeks(self) -> list[int]:
         """Resolved start week of each phase.
@@ -562,14 +812,6 @@ class Timeline(LicencePolicy):
         """Delegate to the phase in force."""
         return self.active(week).requires_licence(destination, week, product)
 
-    def extraterritorial(self, week: int) -> bool:
-        """Delegate to the phase in force."""
-        return self.active(week).extraterritorial(week)
-
-    def suspends(self, destination: str, week: int) -> bool:
-        """Delegate to the phase in force."""
-        return self.active(week).suspends(destination, week)
-
     def review_capacity(self, week: int) -> int | None:
         """Delegate to the phase in force."""
         return self.active(week).review_capacity(week)
@@ -588,9 +830,31 @@ class Timeline(LicencePolicy):
         """Delegate to the phase in force."""
         return self.active(week).holds(application, week)
 
+    def holds_destination(self, destination: str, week: int) -> bool | None:
+        """Delegate to the phase in force."""
+        return self.active(week).holds_destination(destination, week)
+
     def decide(self, application: Application, week: int, rng: np.random.Generator) -> Decision:
         """Delegate to the phase in force."""
         return self.active(week).decide(application, week, rng)
+
+    def suspends(self, destination: str, week: int) -> bool:
+        """Delegate to the phase in force."""
+        return self.active(week).suspends(destination, week)
+
+    def revokes(self, destination: str, week: int | None = None) -> bool:
+        """Whether the phase in force in ``week`` revokes earlier licences for ``destination``.
+
+        Raises:
+            ValueError: without ``week`` (a timeline's answer depends on the phase).
+        """
+        if week is None:
+            raise ValueError("a timeline revokes per phase: pass the week")
+        return self.active(week).revokes(destination, week)
+
+    def extraterritorial(self, week: int) -> bool:
+        """Delegate to the phase in force (its own from-date applies within it)."""
+        return self.active(week).extraterritorial(week)
 
 
 _PRE_CONTROL = Open()

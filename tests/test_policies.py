@@ -12,13 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mesa import Model
 
-from agents import ChineseExporter, LicensingAuthority
+from agents import LicensingAuthority
 from simulation import MagnetSupplyModel, load_scenario, policies
 from simulation.policies import (
     Application,
     Ban,
     CaseByCase,
     Decision,
+    Licence,
     Open,
     Preferential,
     Quota,
@@ -27,32 +28,7 @@ from simulation.policies import (
     working_days_to_weeks,
 )
 from simulation.scenario import ScenarioError
-
-
-def run_desk(policy, filings_per_week, weeks, tonnes=10.0, destination="IN", seed=0):
-    """File ``filings_per_week[w]`` applications in week w; review weekly; record each week."""
-    model = Model(rng=seed)
-    authority = LicensingAuthority(model, policy)
-    exporter = ChineseExporter(model, "x", capacity_t_per_week=1.0)
-    log = []
-    buyer = 0
-    for week in range(weeks):
-        authority.start_week()
-        for _ in range(filings_per_week[week] if week < len(filings_per_week) else 0):
-            buyer += 1
-            authority.file(exporter, buyer, destination, "automotive", tonnes, week)
-        authority.review(week, {exporter.unique_id: exporter})
-        log.append(
-            {
-                "week": week,
-                "approved": authority.approved,
-                "denied": authority.denied,
-                "approved_t": authority.approved_t,
-                "waits": list(authority.waits_weeks),
-                "queue": len(authority.queue),
-            }
-        )
-    return log, exporter
+from tests.test_desk import FakeApplicant, run_desk
 
 
 def test_working_days_round_up_to_whole_weeks():
@@ -65,9 +41,10 @@ def test_working_days_round_up_to_whole_weeks():
 @given(filings=st.lists(st.integers(0, 6), min_size=1, max_size=30))
 @settings(max_examples=40, deadline=None)
 def test_ban_issues_no_licence_ever(filings):
-    log, exporter = run_desk(Ban(), filings, weeks=len(filings) + 5)
+    log, applicant = run_desk(Ban(), filings, weeks=len(filings) + 5)
     assert sum(row["approved"] for row in log) == 0
-    assert exporter.licences == {}
+    assert applicant.licences == []
+    assert len(applicant.decisions) == sum(filings)
     assert all(row["denied"] == n for row, n in zip(log, filings, strict=False))
 
 
@@ -160,8 +137,8 @@ def test_quota_pro_rata_shares_a_short_quota_equally():
         min_delay_working_days=0,
         max_delay_working_days=0,
     )
-    _, exporter = run_desk(policy, [6], weeks=1, tonnes=10.0)
-    granted = [lic.remaining_t for lics in exporter.licences.values() for lic in lics]
+    _, applicant = run_desk(policy, [6], weeks=1, tonnes=10.0)
+    granted = [lic.granted_t for lic in applicant.licences]
     assert granted == pytest.approx([5.0] * 6)
 
 
@@ -294,12 +271,41 @@ def test_ban_in_the_model_ships_nothing_to_anyone():
 
 def test_expired_licence_cannot_be_used():
     model = Model(rng=0)
-    exporter = ChineseExporter(model, "x", capacity_t_per_week=1.0)
-    from simulation.policies import Licence
+    authority = LicensingAuthority(model, CaseByCase())
+    licence = Licence(
+        id=0,
+        applicant_id=1,
+        buyer_id=7,
+        destination="IN",
+        product="magnet",
+        granted_t=5.0,
+        remaining_t=5.0,
+        issued_week=0,
+        expires_week=3,
+    )
+    assert authority.usable(licence, 3)
+    assert not authority.usable(licence, 4)
 
-    exporter.add_licence(Licence(buyer_id=7, remaining_t=5.0, expires_week=3))
-    assert exporter.licensed_remaining_t(7, 3) == 5.0
-    assert exporter.licensed_remaining_t(7, 4) == 0.0
+
+def test_the_applicant_hears_of_every_decision_with_its_licence():
+    applicant = FakeApplicant(unique_id=5)
+    authority = LicensingAuthority(
+        Model(rng=0),
+        Preferential(
+            min_delay_working_days=0,
+            max_delay_working_days=0,
+            approval_probability=1.0,
+            countries={"IN": {}},
+        ),
+    )
+    india = authority.file(applicant, 3, "IN", "automotive", 4.0, 0, order_id=11)
+    japan = authority.file(applicant, 4, "JP", "automotive", 6.0, 0)
+    authority.review(0, {5: applicant})
+    (_, app_in, lic_in), (_, app_jp, lic_jp) = applicant.decisions
+    assert (app_in, lic_in) == (india, None)  # listed under preferential without a probability: 0
+    assert app_jp is japan and lic_jp.applicant_id == 5 and lic_jp.buyer_id == 4
+    assert (lic_jp.granted_t, lic_jp.issued_week, lic_jp.expires_week) == (6.0, 0, 25)
+    assert authority.issued == [lic_jp] and authority.licences_issued_total == 1
 
 
 class _EveryOtherWeek(CaseByCase):
