@@ -275,10 +275,6 @@ class LicensingAuthority(Agent):
         """Applications pending for ``buyer_id`` now (there may be many)."""
         return self.queue.pending_count(buyer_id)
 
-    def has_pending(self, buyer_id: int) -> bool:
-        """Whether ``buyer_id`` has an application waiting."""
-        return self.queue.pending_count(buyer_id) > 0
-
     def file(
         self,
         applicant: Applicant,
@@ -331,11 +327,6 @@ class LicensingAuthority(Agent):
         self.decided_by_destination: dict[str, int] = {}
         self.approved_by_destination: dict[str, int] = {}
         self.approved_t_by_destination: dict[str, float] = {}
-
-    @property
-    def approved_this_week_by_country(self) -> dict[str, int]:
-        """This week's approvals per destination (older name of ``approved_by_destination``)."""
-        return self.approved_by_destination
 
     # ------------------------------------------------------------------ the weekly review
 
@@ -426,13 +417,7 @@ class LicensingAuthority(Agent):
             _tally(self.approved_t_by_destination, app.destination, decision.approved_tonnes)
         else:
             self.denied += 1
-        applicant = applicants[app.applicant_id]
-        on_decision = getattr(applicant, "on_decision", None)
-        if on_decision is not None:
-            on_decision(app, licence)
-        elif licence is not None and hasattr(applicant, "add_licence"):
-            # Transitional: filers written for the older API only took licences.
-            applicant.add_licence(licence)
+        applicants[app.applicant_id].on_decision(app, licence)
 
     def _prune(self, week: int) -> None:
         self.issued = [

@@ -131,8 +131,10 @@ class MagnetBuyer(Agent):
         for grade in GRADES:
             self.stock_t[grade] = self.need_t(grade) * self.initial_inventory_weeks
         self.pipeline_weeks = 0.0
-        for sellers, share in ((self.china_sellers, self.china_share),
-                               (self.row_sellers, 1.0 - self.china_share)):
+        for sellers, share in (
+            (self.china_sellers, self.china_share),
+            (self.row_sellers, 1.0 - self.china_share),
+        ):
             for seller, weight in sellers:
                 part = share * weight
                 if part <= EPS:
@@ -150,8 +152,10 @@ class MagnetBuyer(Agent):
     def expected_sales(self) -> dict[int, dict[str, float]]:
         """Weekly tonnes by grade this buyer expects to take from each seller (by unique_id)."""
         expected: dict[int, dict[str, float]] = {}
-        for sellers, share in ((self.china_sellers, self.china_share),
-                               (self.row_sellers, 1.0 - self.china_share)):
+        for sellers, share in (
+            (self.china_sellers, self.china_share),
+            (self.row_sellers, 1.0 - self.china_share),
+        ):
             for seller, weight in sellers:
                 row = expected.setdefault(seller.unique_id, dict.fromkeys(GRADES, 0.0))
                 for grade in GRADES:
@@ -190,15 +194,12 @@ class MagnetBuyer(Agent):
     def _counted(self, order: Order, week: int) -> bool:
         """Whether an open order counts in the position (see the patience rule)."""
         return not (
-            order.licence == "pending"
-            and week - order.placed_week >= self.licence_patience_weeks
+            order.licence == "pending" and week - order.placed_week >= self.licence_patience_weeks
         )
 
     def position_t(self, grade: str, week: int) -> float:
         """Stock + in transit + counted open orders of ``grade``, t."""
-        on_order = sum(
-            o.open_t for o in self.orders if o.grade == grade and self._counted(o, week)
-        )
+        on_order = sum(o.open_t for o in self.orders if o.grade == grade and self._counted(o, week))
         return self.stock_t[grade] + self.in_transit_t(grade) + on_order
 
     def reorder(self) -> None:
@@ -238,7 +239,8 @@ class MagnetBuyer(Agent):
         """Share of the order-up-to level the controlled grades in hand or firmly on order
         can support: stock + in transit + open orders not waiting for a licence, over the
         controlled target (1 when nothing is controlled). Uncontrolled grades are ordered
-        only for that share (a motor needs both; assumption)."""
+        only for that share (a motor needs both; assumption).
+        """
         need = self.need_t("controlled")
         if need <= EPS or self.controlled_share >= 1.0:
             return 1.0
@@ -309,9 +311,7 @@ class MagnetBuyer(Agent):
     @property
     def cover_weeks(self) -> float:
         """Cover of the scarcer grade, weeks of need."""
-        covers = [
-            self.stock_t[g] / self.need_t(g) for g in GRADES if self.need_t(g) > EPS
-        ]
+        covers = [self.stock_t[g] / self.need_t(g) for g in GRADES if self.need_t(g) > EPS]
         return min(covers) if covers else 0.0
 
 

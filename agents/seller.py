@@ -183,7 +183,9 @@ class MagnetSeller(Agent):
     def _contract_remaining_t(self, buyer_id: int, week: int) -> float:
         usable = self.model.authority.usable
         return sum(
-            lic.remaining_t for lic in self._contract_licences.get(buyer_id, ()) if usable(lic, week)
+            lic.remaining_t
+            for lic in self._contract_licences.get(buyer_id, ())
+            if usable(lic, week)
         )
 
     def _allowance_t(self, order: Order, week: int, needs_licence: bool) -> float:
@@ -270,7 +272,9 @@ class MagnetSeller(Agent):
             market.dispatch(
                 self,
                 order.buyer,
-                Shipment(self.source, self.unique_id, tonnes, week + self.lead_time_weeks, order.grade),
+                Shipment(
+                    self.source, self.unique_id, tonnes, week + self.lead_time_weeks, order.grade
+                ),
                 week,
                 licensed=licensed,
             )

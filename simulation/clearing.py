@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 #: EU member states (ISO 3166-1); ``XE`` is the rest of the EU as one aggregate buyer.
 EU_CODES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XE".split()
+    ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XE"]
 )
 
 
@@ -93,9 +93,7 @@ class Customs:
                 left -= tonnes
                 out.append(held)
             else:  # part of the consignment is released, the rest waits
-                part = Shipment(
-                    held.shipment.source, held.shipment.supplier_id, left, HELD, "free"
-                )
+                part = Shipment(held.shipment.source, held.shipment.supplier_id, left, HELD, "free")
                 held.shipment.tonnes -= left
                 held.buyer.accept(part)
                 out.append(_Held(part, held.buyer, held.lead_time_weeks, held.entered_week))
@@ -131,7 +129,11 @@ class Market:
         self.home_sales_t = 0.0
 
     def dispatch(
-        self, seller: MagnetSeller, buyer: MagnetBuyer, shipment: Shipment, week: int,
+        self,
+        seller: MagnetSeller,
+        buyer: MagnetBuyer,
+        shipment: Shipment,
+        week: int,
         licensed: bool,
     ) -> None:
         """Route one shipment: home sale, export, customs hold, or a non-Chinese sale."""
@@ -198,8 +200,13 @@ class Market:
                 gaps[buyer] -= tonnes
                 self.domestic_sales_t += tonnes
                 buyer.accept(
-                    Shipment("domestic", producer.unique_id, tonnes,
-                             week + producer.lead_time_weeks, "controlled")
+                    Shipment(
+                        "domestic",
+                        producer.unique_id,
+                        tonnes,
+                        week + producer.lead_time_weeks,
+                        "controlled",
+                    )
                 )
             producer.stock_t = max(producer.stock_t, 0.0)
             self.model.incentive.pay(producer)

@@ -352,7 +352,8 @@ class MagnetSupplyModel(Model):
 
     def magnet_stock_t(self, grade: str | None = None) -> float:
         """Magnet tonnes held anywhere (of one grade, or all): makers, plants, customs,
-        transit and buyers."""
+        transit and buyers.
+        """
         grades = GRADES if grade is None else (grade,)
         held = sum(s.stock_t[g] for s in self.sellers for g in grades)
         held += sum(b.stock_t[g] + b.in_transit_t(g) for b in self.buyers for g in grades)
