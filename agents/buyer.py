@@ -95,6 +95,7 @@ class MagnetBuyer(Agent):
         self.in_transit: list[Shipment] = []
         self.orders: list[Order] = []
         self.received_t = dict.fromkeys(SOURCES, 0.0)
+        self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
         self.consumed_t = dict.fromkeys(GRADES, 0.0)
         self.output_share = 1.0
         self.ordered_t = 0.0
@@ -167,12 +168,14 @@ class MagnetBuyer(Agent):
         """Move shipments due this week into stock."""
         week = self.model.week
         self.received_t = dict.fromkeys(SOURCES, 0.0)
+        self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
         arriving = [s for s in self.in_transit if s.arrival_week <= week]
         if arriving:
             self.in_transit = [s for s in self.in_transit if s.arrival_week > week]
             for shipment in arriving:
                 self.stock_t[shipment.grade] += shipment.tonnes
                 self.received_t[shipment.source] += shipment.tonnes
+                self.received_by_grade_t[shipment.grade] += shipment.tonnes
 
     def use(self) -> None:
         """Use magnets for as much of the plan as the scarcer grade allows (Leontief)."""

@@ -238,12 +238,11 @@ def account_flows(model: MagnetSupplyModel) -> None:
     f = model.flows
     producers = model.domestic_producers
     makers = model.sellers
-    domestic_good = sum(p.output_t for p in producers)
-    f["magnet_produced_t"] += sum(s.output_t for s in makers) + domestic_good
-    f["magnet_produced_controlled_t"] += (
-        sum(s.produced_t["controlled"] for s in makers) + domestic_good
+    f["magnet_produced_t"] += sum(s.output_t for s in makers) + sum(p.gross_t for p in producers)
+    f["magnet_produced_controlled_t"] += sum(s.produced_t["controlled"] for s in makers) + sum(
+        p.gross_t for p in producers
     )
-    f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)
+    f["magnet_scrap_t"] += sum(p.scrap_t for p in producers)  # domestic scrap: controlled
     f["magnet_consumed_t"] += sum(sum(b.consumed_t.values()) for b in model.buyers)
     f["magnet_consumed_controlled_t"] += sum(b.consumed_t["controlled"] for b in model.buyers)
     f["dytb_received_row_t"] += sum(s.dytb_received_t for s in model.row_suppliers)

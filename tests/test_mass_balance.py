@@ -14,39 +14,96 @@ LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 TOL = 1e-6
 
 
+def _snapshot(model: MagnetSupplyModel) -> dict:
+    return {
+        "sellers": {s.unique_id: dict(s.stock_t) for s in model.sellers},
+        "buyers": {b.unique_id: dict(b.stock_t) for b in model.buyers},
+        "china_stock": sum(e.total_stock_t for e in model.exporters),
+        "customs": model.market.customs.held_t,
+        "dytb": sum(r.dytb_stock_t for r in model.row_suppliers),
+    }
+
+
 def assert_ledgers_hold(model: MagnetSupplyModel, weeks: int) -> None:
+    """Every week: magnets (all, and controlled grades), Dy/Tb and oxide balance in total;
+    each maker's and each buyer's stock balances; China's output = exports + home sales +
+    change in stock (and in customs); exports by destination sum to the total."""
     magnet0, oxide0 = model.magnet_stock_t(), model.oxide_stock_t()
+    controlled0, dytb0 = model.magnet_stock_t("controlled"), _snapshot(model)["dytb"]
+    dytb_per_t = model.spec.market.dytb_kg_per_t_controlled / 1000
     for _ in range(weeks):
+        before = _snapshot(model)
         model.step()
+        after = _snapshot(model)
         f = model.flows
         magnet_in = magnet0 + f["magnet_produced_t"]
-        magnet_out = (
-            f["magnet_sold_china_domestic_t"] + f["magnet_scrap_t"] + f["magnet_consumed_t"]
-        )
+        magnet_out = f["magnet_scrap_t"] + f["magnet_consumed_t"]
         assert magnet_in - magnet_out == pytest.approx(
             model.magnet_stock_t(), abs=TOL * max(1, magnet_in)
+        )
+        ctrl_in = controlled0 + f["magnet_produced_controlled_t"]
+        ctrl_out = f["magnet_consumed_controlled_t"] + f["magnet_scrap_t"]
+        assert ctrl_in - ctrl_out == pytest.approx(
+            model.magnet_stock_t("controlled"), abs=TOL * max(1, ctrl_in)
+        )
+        # Dy/Tb: what non-Chinese makers received = what they used + their stock; and the
+        # Dy/Tb content of controlled magnets balances with the controlled-grade ledger.
+        assert dytb0 + f["dytb_received_row_t"] - f["dytb_used_row_t"] == pytest.approx(
+            after["dytb"], abs=TOL * max(1, dytb0 + f["dytb_received_row_t"])
+        )
+        row_controlled = sum(r.produced_t["controlled"] for r in model.row_suppliers)
+        assert sum(r.dytb_used_t for r in model.row_suppliers) == pytest.approx(
+            row_controlled * dytb_per_t, abs=TOL * max(1, row_controlled)
         )
         oxide_in = oxide0 + f["oxide_produced_t"] + f["oxide_imported_t"]
         oxide_out = f["oxide_reserved_t"] + f["oxide_consumed_t"]
         assert oxide_in - oxide_out == pytest.approx(
             model.oxide_stock_t(), abs=TOL * max(1, oxide_in)
         )
+        for s in model.sellers:
+            for grade, stock in s.stock_t.items():
+                expected = before["sellers"][s.unique_id][grade] + s.produced_t[grade]
+                assert expected - s.shipped_t[grade] == pytest.approx(
+                    stock, abs=TOL * max(1, expected)
+                )
+        for b in model.buyers:
+            for grade, stock in b.stock_t.items():
+                arrived = before["buyers"][b.unique_id][grade] + b.received_by_grade_t[grade]
+                assert arrived - b.consumed_t[grade] == pytest.approx(
+                    stock, abs=TOL * max(1, arrived)
+                )
+        market = model.market
+        output = sum(e.output_t for e in model.exporters)
+        out = (
+            market.exports_total_t
+            + market.home_sales_t
+            + after["china_stock"]
+            - before["china_stock"]
+            + after["customs"]
+            - before["customs"]
+        )
+        assert output == pytest.approx(out, abs=TOL * max(1, output))
+        assert sum(market.exports_t.values()) == pytest.approx(market.exports_total_t)
         assert_non_negative(model)
 
 
 def assert_non_negative(model: MagnetSupplyModel) -> None:
-    for e in model.exporters:
-        assert e.stock_t >= -TOL
-        assert all(lic.remaining_t >= -TOL for lics in e.licences.values() for lic in lics)
+    for s in model.sellers:
+        assert all(v >= -TOL for v in s.stock_t.values())
+        assert all(o.open_t >= -TOL for o in s.book)
+    for lic in model.authority.issued:
+        assert lic.remaining_t >= -TOL
+    for b in model.buyers:
+        assert all(v >= -TOL for v in b.stock_t.values())
+        assert all(s.tonnes >= 0 for s in b.in_transit)
+        assert 0 <= b.output_share <= 1 + TOL
     for o in model.oems:
-        assert o.inventory_t >= -TOL
-        assert all(s.tonnes >= 0 for s in o.in_transit)
         assert 0 <= o.produced_vehicles <= o.planned_vehicles_per_week + TOL
     for p in model.domestic_producers:
         assert p.stock_t >= -TOL and p.oxide_stock_t >= -TOL
     assert model.irel.stock_t >= -TOL
     for r in model.row_suppliers:
-        assert r.available_t >= -TOL
+        assert r.dytb_stock_t >= -TOL
 
 
 @pytest.mark.parametrize("name", LIBRARY)
@@ -106,8 +163,8 @@ policies = st.one_of(
     cover=st.floats(0, 8),
     inventory=st.floats(0, 10),
     china_share=st.floats(0, 1),
-    capacity=st.floats(0, 80),
-    row_available=st.floats(0, 40),
+    capacity=st.floats(0, 8000),
+    row_available=st.floats(0, 800),
     award_week=st.integers(0, 20),
     build=st.integers(0, 20),
     ramp=st.integers(0, 20),
@@ -148,8 +205,8 @@ def test_random_valid_scenarios_balance(
         max_cover_weeks=max(cover, 12.0),
         initial_inventory_weeks=inventory,
         china_share=china_share,
-        capacity_t_per_week=capacity,
-        available_t_per_week=row_available,
+        exporters__capacity_t_per_week=capacity,
+        rest_of_world__capacity_t_per_week=row_available,
         incentive__award_week=award_week,
         build_weeks=build,
         ramp_weeks=ramp,
