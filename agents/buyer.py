@@ -239,10 +239,11 @@ class MagnetBuyer(Agent):
                     self.orders.append(seller.place_order(self, grade, row_part * weight, week))
 
     def supported_share(self, week: int) -> float:
-        """Share of the order-up-to level the controlled grades in hand or firmly on order
-        can support: stock + in transit + open orders not waiting for a licence, over the
-        controlled target (1 when nothing is controlled). Uncontrolled grades are ordered
-        only for that share (a motor needs both; assumption).
+        """Share of planned use the controlled grades in hand or firmly on order support.
+
+        Stock + in transit + open orders not waiting for a licence, over ``cover target``
+        weeks of controlled need (1 when nothing is controlled). Uncontrolled grades are
+        ordered only for that share (a motor needs both; assumption).
         """
         need = self.need_t("controlled")
         if need <= EPS or self.controlled_share >= 1.0:

@@ -1,5 +1,7 @@
-"""Non-Chinese magnet maker (Japan's makers, the EU, the US, Lynas-fed): sells to every
-destination from an order book, contracted buyers first, and needs Dy/Tb for controlled grades.
+"""Non-Chinese magnet maker (Japan's makers, the EU, the US, Lynas-fed).
+
+It sells to every destination from an order book, contracted buyers first, and needs Dy/Tb
+for controlled grades.
 
 Japan makes about half of all non-Chinese NdFeB and depends 100% on China for heavy rare
 earths (C-JP-5); Dy/Tb are themselves under China's licensing (C-LIC-1). Non-Chinese Dy/Tb

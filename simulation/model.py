@@ -351,8 +351,9 @@ class MagnetSupplyModel(Model):
         self.redesign_spent_usd += oem.redesign_cost_usd
 
     def magnet_stock_t(self, grade: str | None = None) -> float:
-        """Magnet tonnes held anywhere (of one grade, or all): makers, plants, customs,
-        transit and buyers.
+        """Magnet tonnes held anywhere (of one grade, or all).
+
+        Makers' and plants' stocks, consignments held by customs or in transit, buyers' stocks.
         """
         grades = GRADES if grade is None else (grade,)
         held = sum(s.stock_t[g] for s in self.sellers for g in grades)

@@ -125,8 +125,9 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
 
 
 def destinations(spec: Scenario) -> list[str]:
-    """Export destinations of a scenario (every buyer country but China), plus ``EU`` when
-    any EU member (or ``XE``, the rest of the EU) is one.
+    """Export destinations of a scenario: every buyer country but China.
+
+    Plus ``EU`` when any EU member (or ``XE``, the rest of the EU) is one.
     """
     codes = {o.country for o in spec.oems} | {b.country for b in spec.buyers}
     codes.discard(HOME)
@@ -152,8 +153,9 @@ def aggregate_keys(spec: Scenario) -> list[str]:
 
 
 def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float]:
-    """One pass over buyers, the market and the desk: this week's sums by destination,
-    country, segment and group.
+    """This week's sums by destination, country, segment and group.
+
+    One pass over the OEMs, then the market's and the desk's tallies by destination.
     """
     stats: dict[str, float] = dict.fromkeys(stat_keys, 0.0)
     need_by_group: dict[str, float] = {}

@@ -25,7 +25,7 @@ def _run(weeks: int, **overrides) -> tuple[MagnetSupplyModel, pd.DataFrame]:
 
 def test_open_world_2024_reproduces_the_customs_level_and_sells_nothing_into_a_sink():
     """Every destination open, 2024: monthly exports within 10% of C-MKT-8's 2024 level."""
-    model, steps = _run(53, start_date="2024-01-01", licensing_policy="open")
+    _model, steps = _run(53, start_date="2024-01-01", licensing_policy="open")
     monthly = monthly_totals(steps, ["china_exports_t"]).dropna()
     assert len(monthly) == 12
     level = EXPORTS_2024_T / 12
@@ -65,7 +65,7 @@ def test_licence_free_destination_never_waits():
         "approval_probability": 0.0,
         "licence_free": ["US"],
     }
-    model, steps = _run(30, licensing_policy=policy)
+    _model, steps = _run(30, licensing_policy=policy)
     assert steps["applications_filed__US"].sum() == 0
     assert steps["applications_pending__US"].max() == 0
     assert steps["china_exports_t__US"].iloc[5:].min() > 0.5 * steps["china_exports_t__US"].iloc[0]
@@ -96,7 +96,7 @@ def test_revoked_licence_ships_nothing_after_its_revocation_week():
             },
         },
     ]
-    model, steps = _run(20, licensing_policy={"kind": "timeline", "phases": phases})
+    _model, steps = _run(20, licensing_policy={"kind": "timeline", "phases": phases})
     licensed = steps["china_licensed_exports_t__DE"]
     assert licensed.iloc[:8].sum() > 0  # licences were used before
     assert licensed.iloc[8:].sum() == 0
@@ -110,7 +110,7 @@ def test_exporters_hold_stock_for_pending_licences():
         "min_delay_working_days": 45,
         "max_delay_working_days": 45,
     }
-    model, steps = _run(12, licensing_policy=policy)
+    _model, steps = _run(12, licensing_policy=policy)
     assert steps["exporter_stock_held_t"].iloc[1:9].min() > 0
     # once decisions come (week 9), the held stock ships to the licensed buyers
     assert steps["china_licensed_exports_t__DE"].iloc[9:].sum() > 0
