@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
-
 from mesa import Agent
 
-from simulation.market import allocate_pro_rata, learning_curve_cost, s_curve
-
-if TYPE_CHECKING:
-    from agents.oem import OEM
+from simulation.market import learning_curve_cost, s_curve
 
 STAGES = ("planned", "building", "ramping", "operating")
 OXIDE_COVER_WEEKS = 2.0  # oxide stock aimed for, weeks of capacity (assumption)
@@ -131,19 +125,3 @@ class DomesticProducer(Agent):
     def offer_price_usd_per_kg(self) -> float:
         """Price to Indian OEMs: unit cost less the incentive while it is paid, USD/kg."""
         return max(0.0, self.unit_cost_usd_per_kg - self.model.incentive.usd_per_kg(self))
-
-    def serves(self, oem: OEM) -> bool:
-        """Sells to Indian OEMs only."""
-        return oem.country == "IN"
-
-    def requested_t(self, oem: OEM) -> float:
-        """What ``oem`` still wants this week, t."""
-        return oem.unfilled_t
-
-    def allocate(self, requests: Mapping[OEM, float]) -> dict[OEM, float]:
-        """Sell finished stock pro rata to the requests (t)."""
-        sold = allocate_pro_rata(self.stock_t, requests)
-        total = sum(sold.values())
-        self.stock_t = max(0.0, self.stock_t - total)
-        self.sold_t += total
-        return sold

@@ -30,7 +30,7 @@ class ChineseExporter(MagnetSeller):
         initial_stock_weeks: opening finished stock, weeks of expected sales.
         target_stock_weeks: safety stock, weeks of expected sales.
         max_held_weeks: most stock held for buyers with pending licences, weeks of sales.
-        lead_time_weeks: shipping time to foreign buyers, weeks (home buyers: 1 week).
+        lead_time_weeks: shipping time to buyers, weeks (home buyers alike; assumption).
         export_price_usd_per_kg: export price, USD/kg (flat: C-MKT-5).
     """
 

@@ -25,7 +25,9 @@ from simulation.market import EPS, GRADES, Order, Shipment
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
-    from simulation.policies import Application, Licence
+    from simulation.policies import Application
+
+from simulation.policies import Licence
 
 #: Weight of the latest week in the expected weekly sales (exponential smoothing; assumption).
 SALES_SMOOTHING = 0.2
@@ -164,9 +166,12 @@ class MagnetSeller(Agent):
         if licence is None:
             order.licence = "denied"
             self.close(order, cancelled=True)
-        else:
-            order.licence = "licensed"
-            order.licence_ref = licence
+            return
+        order.licence = "licensed"
+        order.licence_ref = licence
+        if licence.granted_t < order.open_t - EPS:  # partial approval: the rest is refused
+            self.cancelled_t += order.open_t - licence.granted_t
+            order.open_t = licence.granted_t
 
     def on_moot(self, app: Application) -> None:
         """The destination no longer needs a licence: the order ships freely."""
@@ -245,15 +250,20 @@ class MagnetSeller(Agent):
         return sum(o.open_t for o in self.book if o.grade == grade and o.licence == "pending")
 
     def held_for_licences_t(self) -> float:
-        """Stock held for buyers whose licences are pending, t."""
-        return min(self.stock_t["controlled"], self.pending_t("controlled"))
+        """Stock held for buyers whose licences are pending (within ``max_held_weeks``), t."""
+        cap = self.max_held_weeks * self.expected_sales_t["controlled"]
+        return min(self.stock_t["controlled"], self.pending_t("controlled"), cap)
 
     def ship(self, week: int) -> None:
         """Expire stale orders, then ship in priority order as far as stock and licences allow."""
         market = self.model.market
         self.shipped_t = dict.fromkeys(GRADES, 0.0)
         for order in self.book:
-            if order.open_t > EPS and week > order.expires_week and order.licence != "pending":
+            if order.open_t <= EPS:
+                continue
+            if order.licence_ref is not None and _spent(order.licence_ref, week):
+                self.close(order, cancelled=True)  # its licence expired, ran out or was revoked
+            elif week > order.expires_week and order.licence != "pending":
                 self.close(order, expired=True)
         self.book = [o for o in self.book if o.open_t > EPS]
         for order in sorted((o for o in self.book if o.open_t > EPS), key=self.priority):
@@ -329,3 +339,12 @@ class MagnetSeller(Agent):
     def describe(self) -> dict[str, Any]:
         """A small summary for the agent table."""
         return {"name": self.name, "stock_t": self.total_stock_t, "open_t": self.open_t()}
+
+
+def _spent(licence: Licence, week: int) -> bool:
+    """A licence that can never be used again (suspension is temporary, so not spent)."""
+    return (
+        licence.revoked_week is not None
+        or week > licence.expires_week
+        or (licence.remaining_t <= EPS)
+    )

@@ -93,31 +93,6 @@ def allocate_pro_rata(supply: float, requests: Mapping[int, float]) -> dict[int,
     return {k: v * share for k, v in requests.items()}
 
 
-def allocate_priority_then_pro_rata(
-    supply: float, requests: Mapping[int, float], priority_caps: Mapping[int, float]
-) -> dict[int, float]:
-    """Serve each buyer's prioritised (contracted) tonnes first, then share the rest pro rata.
-
-    Args:
-        supply: tonnes available (t).
-        requests: tonnes wanted per buyer (t).
-        priority_caps: contracted tonnes per buyer (t); served first, up to the request.
-
-    Returns:
-        Tonnes allocated per buyer, never above the request; the sum is min(supply, total).
-
-    Example:
-        >>> allocate_priority_then_pro_rata(5.0, {1: 4.0, 2: 4.0}, {1: 3.0})
-        {1: 3.4, 2: 1.6}
-    """
-    contracted = {k: min(v, priority_caps.get(k, 0.0)) for k, v in requests.items()}
-    first = allocate_pro_rata(supply, contracted)
-    left = max(0.0, supply - sum(first.values()))
-    residual = {k: requests[k] - first[k] for k in requests}
-    second = allocate_pro_rata(left, residual)
-    return {k: first[k] + second[k] for k in requests}
-
-
 def scarcity_price_index(
     base_index: float, demand_t: float, supply_t: float, elasticity: float, cap: float
 ) -> float:

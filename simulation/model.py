@@ -8,16 +8,19 @@ Indian and Japanese vehicle makers.
 
 Weekly schedule (ODD "process overview"), one step = one week:
 
-1. suppliers produce: Chinese exporters, rest-of-world makers (capacity), IREL (oxide);
-   the scheme awards plants in its award week; domestic plants advance, buy oxide, produce;
-2. OEMs (random order): receive shipments, build what magnets allow, reorder, adapt
-   (filing licence applications through their exporter when licences are required);
-3. the licensing authority reviews due applications under the policy in force;
-4. the market clears: China ships uncontrolled grades as they are used; then every source
-   sells in order of its offer price (ties to China), Chinese exporters only against
-   licences where required and up to the OEM's China share; shipments go in transit with
-   each source's lead time; the scheme pays its incentive on each domestic plant's sales;
-5. exporters sell surplus at home, prices update, data is collected.
+1. makers produce to order: Chinese makers (home and export books), non-Chinese makers
+   (after buying Dy/Tb, within their Dy/Tb stock), IREL (oxide); the scheme awards plants in
+   its award week; domestic plants advance, buy oxide, produce;
+2. buyers (OEMs and aggregate destinations, random order): receive shipments, use magnets,
+   cancel orders above their ceiling, order up to their target from named sellers (each
+   order needing a licence gets an application: per shipment or per contract);
+3. the licensing authority revokes, drops moot applications and decides due ones under the
+   policy in force, up to its shared capacity;
+4. the market clears: every maker ships from its book in priority order as stock and
+   licences allow; uncontrolled grades to controlled destinations wait in customs for
+   identification; Indian plants sell to Indian buyers' uncovered need (the scheme pays
+   its incentive on those sales);
+5. prices update, ledgers and data are collected.
 
 This module builds the model and runs the week; the parts it calls live beside it:
 :mod:`simulation.clearing` (step 4), :mod:`simulation.incentive` (the scheme's tender and

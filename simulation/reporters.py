@@ -71,8 +71,11 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
         "licences_issued_total": lambda m: m.authority.licences_issued_total,
         "china_exports_t": lambda m: m.market.exports_total_t,
-        "china_controlled_exports_t": lambda m: sum(m.market.licensed_exports_t.values()),
+        "china_licensed_exports_t": lambda m: sum(m.market.licensed_exports_t.values()),
         "china_domestic_sales_t": lambda m: m.market.home_sales_t,
+        "china_home_output_share": lambda m: _weighted(
+            [(b.output_share, b.full_need_t()) for b in m.regional_buyers if b.country == HOME]
+        ),
         "china_output_t": lambda m: sum(e.output_t for e in m.exporters),
         "china_capacity_t": lambda m: sum(e.capacity_t_per_week for e in m.exporters),
         "china_stock_t": lambda m: sum(e.total_stock_t for e in m.exporters),

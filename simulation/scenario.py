@@ -196,14 +196,13 @@ class ExporterConfig(_Section):
         description="Magnet output, t/week (assumption; sized to the modelled buyers).",
     )
     initial_stock_weeks: float = Field(
-        2.0, ge=0, le=52, description="Opening stock, weeks of capacity (assumption)."
+        2.0, ge=0, le=52, description="Opening stock, weeks of expected sales (assumption)."
     )
     target_stock_weeks: float = Field(
         2.0,
         ge=0,
         le=52,
-        description="Stock kept before selling "
-        "surplus domestically, weeks of capacity (assumption).",
+        description="Safety stock the maker produces for, weeks of expected sales (assumption).",
     )
     lead_time_weeks: int = Field(
         3, ge=1, le=26, description="Shipping time to buyers, weeks (assumption)."

@@ -5,7 +5,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulation.market import (
-    allocate_priority_then_pro_rata,
     allocate_pro_rata,
     learning_curve_cost,
     s_curve,
@@ -33,25 +32,6 @@ def test_pro_rata_is_proportional_when_short(supply, requests):
     if supply < total and total > 1e-6:
         for k, want in requests.items():
             assert out[k] == pytest.approx(want * supply / total, rel=1e-9, abs=1e-9)
-
-
-@given(
-    supply=tonnes, requests=requests, caps=st.dictionaries(st.integers(0, 50), tonnes, max_size=12)
-)
-def test_contracts_are_served_before_spot_buyers(supply, requests, caps):
-    out = allocate_priority_then_pro_rata(supply, requests, caps)
-    assert sum(out.values()) == pytest.approx(
-        min(supply, sum(requests.values())), rel=1e-9, abs=1e-9
-    )
-    contracted = sum(min(v, caps.get(k, 0.0)) for k, v in requests.items())
-    for k, want in requests.items():
-        assert out[k] <= want + 1e-9
-        if supply >= contracted:  # every contract is honoured in full
-            assert out[k] >= min(want, caps.get(k, 0.0)) - 1e-6
-
-
-def test_contract_example():
-    assert allocate_priority_then_pro_rata(5.0, {1: 4.0, 2: 4.0}, {1: 3.0}) == {1: 3.4, 2: 1.6}
 
 
 @given(
