@@ -248,11 +248,13 @@ class MagnetBuyer(Agent):
         need = self.need_t("controlled")
         if need <= EPS or self.controlled_share >= 1.0:
             return 1.0
-        firm = self.stock_t["controlled"] + self.in_transit_t("controlled")
-        firm += sum(
-            o.open_t for o in self.orders if o.grade == "controlled" and o.licence != "pending"
-        )
+        firm = self.firm_position_t("controlled")
         return min(1.0, firm / (need * max(self.cover_target_weeks, 1.0)))
+
+    def firm_position_t(self, grade: str) -> float:
+        """Stock + in transit + open orders not waiting for a licence, t."""
+        on_order = sum(o.open_t for o in self.orders if o.grade == grade and o.licence != "pending")
+        return self.stock_t[grade] + self.in_transit_t(grade) + on_order
 
     def _waiting_on(self, seller: MagnetSeller, grade: str, week: int) -> bool:
         """Whether ``max_pending_orders`` counted orders of ``grade`` wait for a licence."""

@@ -154,6 +154,7 @@ class Market:
         self.exports_t: dict[str, float] = {}
         self.licensed_exports_t: dict[str, float] = {}
         self.row_sales_t: dict[str, float] = {}
+        self.controlled_exports_t = 0.0
         self.domestic_sales_t = 0.0
         self.home_sales_t = 0.0
 
@@ -179,11 +180,13 @@ class Market:
             self.customs.hold(shipment, buyer, seller.lead_time_weeks, week)
             buyer.accept(shipment)
             return
-        self._export(dest, shipment.tonnes, licensed)
+        self._export(dest, shipment.tonnes, licensed, shipment.grade)
         buyer.accept(shipment)
 
-    def _export(self, dest: str, tonnes: float, licensed: bool) -> None:
+    def _export(self, dest: str, tonnes: float, licensed: bool, grade: str) -> None:
         _add(self.exports_t, dest, tonnes)
+        if grade == "controlled":
+            self.controlled_exports_t += tonnes
         if licensed:
             _add(self.licensed_exports_t, dest, tonnes)
 
@@ -193,15 +196,15 @@ class Market:
             seller.ship(week)
         for held in self.customs.release(week):
             held.shipment.arrival_week = week + held.lead_time_weeks
-            self._export(held.buyer.country, held.shipment.tonnes, licensed=False)
+            self._export(held.buyer.country, held.shipment.tonnes, licensed=False, grade="free")
         self.sell_domestic(week)
 
     def sell_domestic(self, week: int) -> None:
         """Indian plants sell their stock to Indian buyers' uncovered controlled-grade need.
 
-        A buyer's uncovered need is its order-up-to level less stock and magnets in transit
-        (open orders may never be filled, so they do not count); plants sell pro rata to it
-        and the buyer's later orders shrink accordingly (assumption: domestic magnets are
+        A buyer's uncovered need is its order-up-to level less its firm position (stock, in
+        transit and open orders not waiting for a licence, which may never be granted);
+        plants sell pro rata to it and the buyer's later orders shrink accordingly (assumption: domestic magnets are
         taken whenever available, the scheme closing the price gap, C-PLI-4).
         """
         producers = self.model.domestic_producers
@@ -212,8 +215,8 @@ class Market:
             if buyer.country != "IN":
                 continue
             need = buyer.need_t("controlled")
-            gap = need * (buyer.cover_target_weeks + buyer.pipeline_weeks) - (
-                buyer.stock_t["controlled"] + buyer.in_transit_t("controlled")
+            gap = need * (buyer.cover_target_weeks + buyer.pipeline_weeks) - buyer.firm_position_t(
+                "controlled"
             )
             if gap > EPS:
                 gaps[buyer] = gap

@@ -71,6 +71,7 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "mean_licence_wait_weeks": lambda m: _mean(m.authority.waits_weeks),
         "licences_issued_total": lambda m: m.authority.licences_issued_total,
         "china_exports_t": lambda m: m.market.exports_total_t,
+        "china_controlled_exports_t": lambda m: m.market.controlled_exports_t,
         "china_licensed_exports_t": lambda m: sum(m.market.licensed_exports_t.values()),
         "china_domestic_sales_t": lambda m: m.market.home_sales_t,
         "china_home_output_share": lambda m: _weighted(

@@ -172,7 +172,7 @@ def test_timeline_switches_in_the_model():
     )
     model.run_for(30)
     df = model.datacollector.get_model_vars_dataframe()
-    exports = df["china_licensed_exports_t"].to_numpy()
+    exports = df["china_controlled_exports_t"].to_numpy()
     assert np.all(exports[:10] == 0)
     assert np.all(exports[10:20] > 0)
     assert np.all(exports[20:] == 0)
@@ -265,7 +265,7 @@ def test_ban_in_the_model_ships_nothing_to_anyone():
     model.run_for(30)
     df = model.datacollector.get_model_vars_dataframe()
     assert df["licences_issued_total"].max() == 0
-    assert df["china_licensed_exports_t"].sum() == 0
+    assert df["china_controlled_exports_t"].sum() == 0
     assert df["licence_applications"].sum() > 0
 
 
