@@ -93,6 +93,7 @@ class MagnetBuyer(Agent):
         self.pipeline_weeks = 0.0
         self.stock_t = dict.fromkeys(GRADES, 0.0)
         self.in_transit: list[Shipment] = []
+        self._transit_t = dict.fromkeys(GRADES, 0.0)
         self.orders: list[Order] = []
         self.received_t = dict.fromkeys(SOURCES, 0.0)
         self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
@@ -146,9 +147,7 @@ class MagnetBuyer(Agent):
                     if tonnes <= EPS:
                         continue
                     for week in range(seller.lead_time_weeks):
-                        self.in_transit.append(
-                            Shipment(seller.source, seller.unique_id, tonnes, week, grade)
-                        )
+                        self.accept(Shipment(seller.source, seller.unique_id, tonnes, week, grade))
 
     def expected_sales(self) -> dict[int, dict[str, float]]:
         """Weekly tonnes by grade this buyer expects to take from each seller (by unique_id)."""
@@ -173,6 +172,7 @@ class MagnetBuyer(Agent):
         if arriving:
             self.in_transit = [s for s in self.in_transit if s.arrival_week > week]
             for shipment in arriving:
+                self._transit_t[shipment.grade] -= shipment.tonnes
                 self.stock_t[shipment.grade] += shipment.tonnes
                 self.received_t[shipment.source] += shipment.tonnes
                 self.received_by_grade_t[shipment.grade] += shipment.tonnes
@@ -192,7 +192,9 @@ class MagnetBuyer(Agent):
 
     def in_transit_t(self, grade: str | None = None) -> float:
         """Magnets shipped to us (or held by customs) but not yet arrived, t."""
-        return sum(s.tonnes for s in self.in_transit if grade is None or s.grade == grade)
+        if grade is None:
+            return sum(self._transit_t.values())
+        return self._transit_t[grade]
 
     def _counted(self, order: Order, week: int) -> bool:
         """Whether an open order counts in the position (see the patience rule)."""
@@ -205,25 +207,51 @@ class MagnetBuyer(Agent):
         on_order = sum(o.open_t for o in self.orders if o.grade == grade and self._counted(o, week))
         return self.stock_t[grade] + self.in_transit_t(grade) + on_order
 
+    def _open_orders(self, week: int) -> tuple[dict, dict, dict, bool]:
+        """One pass over the open orders.
+
+        Returns tonnes per grade not waiting for a licence (firm) and counted in the position
+        (firm + pending within patience), the number of counted pending orders per (seller,
+        grade), and whether an order to China is overdue (China blocked).
+        """
+        firm = dict.fromkeys(GRADES, 0.0)
+        counted = dict.fromkeys(GRADES, 0.0)
+        waiting: dict[tuple[int, str], int] = {}
+        overdue = False
+        for o in self.orders:
+            if o.licence == "pending":
+                if week - o.placed_week >= self.licence_patience_weeks:
+                    overdue = overdue or o.seller.source == "china"
+                    continue
+                counted[o.grade] += o.open_t
+                key = (o.seller.unique_id, o.grade)
+                waiting[key] = waiting.get(key, 0) + 1
+            else:
+                firm[o.grade] += o.open_t
+                counted[o.grade] += o.open_t
+        return firm, counted, waiting, overdue
+
     def reorder(self) -> None:
         """Cancel orders above the ceiling, then order up to the target (module docstring)."""
         week = self.model.week
         self.ordered_t = 0.0
-        self.blocked = any(
-            o.seller.source == "china" and not self._counted(o, week) for o in self.orders
-        ) or bool(self._denied_recently)
+        firm, counted, waiting, overdue = self._open_orders(week)
+        self.blocked = overdue or bool(self._denied_recently)
         self._denied_recently = []
-        supported = self.supported_share(week)
+        supported = self._supported(firm["controlled"])
         for grade in GRADES:
             need = self.need_t(grade)
             if grade == "free":
                 need *= supported
-            self._cancel_excess(grade, need, week)
+            held = self.stock_t[grade] + self._transit_t[grade]
+            excess = held + firm[grade] - need * (self.max_cover_weeks + self.pipeline_weeks)
+            if excess > EPS:
+                cancelled = self._cancel(grade, excess)
+                firm[grade] -= cancelled
+                counted[grade] -= cancelled
             if need <= EPS:
                 continue
-            gap = need * (self.cover_target_weeks + self.pipeline_weeks) - self.position_t(
-                grade, week
-            )
+            gap = need * (self.cover_target_weeks + self.pipeline_weeks) - held - counted[grade]
             if gap <= EPS:
                 continue
             self.ordered_t += gap
@@ -232,7 +260,10 @@ class MagnetBuyer(Agent):
             if self.blocked and grade == "controlled":
                 row_part += china_part  # multi-sourcing while China is blocked
             for seller, weight in self.china_sellers:
-                if china_part * weight > EPS and not self._waiting_on(seller, grade, week):
+                if (
+                    china_part * weight > EPS
+                    and waiting.get((seller.unique_id, grade), 0) < self.max_pending_orders
+                ):
                     self.orders.append(seller.place_order(self, grade, china_part * weight, week))
             for seller, weight in self.row_sellers:
                 if row_part * weight > EPS:
@@ -245,10 +276,16 @@ class MagnetBuyer(Agent):
         weeks of controlled need (1 when nothing is controlled). Uncontrolled grades are
         ordered only for that share (a motor needs both; assumption).
         """
+        on_order = sum(
+            o.open_t for o in self.orders if o.grade == "controlled" and o.licence != "pending"
+        )
+        return self._supported(on_order)
+
+    def _supported(self, firm_on_order_t: float) -> float:
         need = self.need_t("controlled")
         if need <= EPS or self.controlled_share >= 1.0:
             return 1.0
-        firm = self.firm_position_t("controlled")
+        firm = self.stock_t["controlled"] + self._transit_t["controlled"] + firm_on_order_t
         return min(1.0, firm / (need * max(self.cover_target_weeks, 1.0)))
 
     def firm_position_t(self, grade: str) -> float:
@@ -256,50 +293,45 @@ class MagnetBuyer(Agent):
         on_order = sum(o.open_t for o in self.orders if o.grade == grade and o.licence != "pending")
         return self.stock_t[grade] + self.in_transit_t(grade) + on_order
 
-    def _waiting_on(self, seller: MagnetSeller, grade: str, week: int) -> bool:
-        """Whether ``max_pending_orders`` counted orders of ``grade`` wait for a licence."""
-        waiting = sum(
-            1
-            for o in self.orders
-            if o.seller is seller
-            and o.grade == grade
-            and o.licence == "pending"
-            and self._counted(o, week)
-        )
-        return waiting >= self.max_pending_orders
-
-    def _cancel_excess(self, grade: str, need: float, week: int) -> None:
-        """Cancel shippable open orders above the ceiling, newest first.
+    def _cancel(self, grade: str, excess: float) -> float:
+        """Cancel shippable open orders of ``grade`` worth ``excess`` t, newest first.
 
         Orders waiting for a licence are not cancelled: the application keeps the buyer's
-        place in the queue and may never be granted.
+        place in the queue and may never be granted. Returns the tonnes cancelled.
         """
-        ceiling = need * (self.max_cover_weeks + self.pipeline_weeks)
         firm = [o for o in self.orders if o.grade == grade and o.licence != "pending"]
-        excess = self.stock_t[grade] + self.in_transit_t(grade) - ceiling
-        excess += sum(o.open_t for o in firm)
-        if excess <= EPS:
-            return
+        cancelled = 0.0
         for order in sorted(firm, key=lambda o: -o.id):
             if excess <= EPS:
                 break
             if order.open_t <= excess + EPS:
                 excess -= order.open_t
+                cancelled += order.open_t
                 order.seller.close(order, cancelled=True)
             else:
                 order.seller.cancelled_t += excess
                 order.open_t -= excess
+                cancelled += excess
                 excess = 0.0
+        return cancelled
 
     def order_closed(self, order: Order) -> None:
         """A seller closed ``order`` (filled, cancelled, denied or expired)."""
         if order.licence == "denied":
             self._denied_recently.append(order)
-        self.orders = [o for o in self.orders if o is not order]
+        self.orders.remove(order)
 
     def accept(self, shipment: Shipment) -> None:
         """Take a shipment (or a customs-held consignment) into the pipeline."""
         self.in_transit.append(shipment)
+        self._transit_t[shipment.grade] += shipment.tonnes
+
+    def split_held(self, shipment: Shipment, tonnes: float) -> Shipment:
+        """Split ``tonnes`` off a consignment held by customs; the part is released."""
+        shipment.tonnes -= tonnes
+        part = Shipment(shipment.source, shipment.supplier_id, tonnes, HELD, shipment.grade)
+        self.in_transit.append(part)
+        return part
 
     def open_orders_t(self) -> float:
         """Tonnes on order and not yet shipped, t."""

@@ -266,7 +266,15 @@ class MagnetSeller(Agent):
             elif week > order.expires_week and order.licence != "pending":
                 self.close(order, expired=True)
         self.book = [o for o in self.book if o.open_t > EPS]
-        for order in sorted((o for o in self.book if o.open_t > EPS), key=self.priority):
+        per_shipment = self.model.spec.market.licence_scope == "shipment"
+        ready = [
+            o
+            for o in self.book
+            if o.open_t > EPS
+            and self.stock_t[o.grade] > EPS
+            and not (per_shipment and o.licence == "pending")  # waits for its decision
+        ]
+        for order in sorted(ready, key=self.priority):
             stock = self.stock_t[order.grade]
             if stock <= EPS:
                 continue

@@ -122,9 +122,7 @@ class Customs:
                 left -= tonnes
                 out.append(held)
             else:  # part of the consignment is released, the rest waits
-                part = Shipment(held.shipment.source, held.shipment.supplier_id, left, HELD, "free")
-                held.shipment.tonnes -= left
-                held.buyer.accept(part)
+                part = held.buyer.split_held(held.shipment, left)
                 out.append(_Held(part, held.buyer, held.lead_time_weeks, held.entered_week))
                 left = 0.0
         self.released_t = sum(h.shipment.tonnes for h in out)
@@ -204,8 +202,9 @@ class Market:
 
         A buyer's uncovered need is its order-up-to level less its firm position (stock, in
         transit and open orders not waiting for a licence, which may never be granted);
-        plants sell pro rata to it and the buyer's later orders shrink accordingly (assumption: domestic magnets are
-        taken whenever available, the scheme closing the price gap, C-PLI-4).
+        plants sell pro rata to it and the buyer's later orders shrink accordingly
+        (assumption: domestic magnets are taken whenever available, the scheme closing the
+        price gap, C-PLI-4).
         """
         producers = self.model.domestic_producers
         if not producers:
