@@ -44,7 +44,6 @@ class OEM(MagnetBuyer):
         self.planned_vehicles_per_week = config.planned_vehicles_per_week / config.count
         self.magnet_kg_per_vehicle = config.magnet_kg_per_vehicle
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
-        self.row_contract_share = config.row_contract_share
         self.redesign_trigger_weeks = config.redesign_trigger_weeks
         self.redesign_lag_weeks = config.redesign_lag_weeks
         self.redesign_reduction_share = config.redesign_reduction_share

@@ -337,13 +337,6 @@ class OEMConfig(_Section):
         "rest is in uncontrolled grades (low-HREE, C-LIC-4), ordered and stocked alike but "
         "never licensed (default 1.0 = all controlled, assumption).",
     )
-    row_contract_share: float = Field(
-        0.05,
-        ge=0,
-        le=1,
-        description="Share of need under contract "
-        "with non-Chinese makers (assumption; C-JP-1 for Japan).",
-    )
     redesign_trigger_weeks: int = Field(
         8, ge=1, le=520, description="Short weeks before a redesign starts (assumption)."
     )
