@@ -37,15 +37,16 @@ def test_stricter_policy_never_reduces_indian_lost_production():
 
 
 def test_much_smaller_review_desk_never_reduces_indian_lost_production():
-    # Between an unlimited desk and 10 decisions/week the effect is within seed noise
-    # (measured over 40 seeds: 13.1% vs 12.6%, s.e. 0.3), so only clear contrasts are asserted.
-    losses = [
+    # A small desk against an unlimited one: a clear contrast. Between 3 and 1 decisions a
+    # week the order is not fixed: with 1, buyers give up on China sooner and hedge with
+    # non-Chinese makers (the patience rule), which can offset the slower desk.
+    unlimited, *small = [
         mean_lost_india(
             licensing_policy="case_by_case", approval_probability=0.5, review_capacity_per_week=c
         )
         for c in (None, 3, 1)
     ]
-    assert_non_decreasing(losses)
+    assert min(small) > unlimited
 
 
 def test_faster_domestic_rampup_never_increases_indian_lost_production():

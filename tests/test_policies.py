@@ -416,20 +416,21 @@ def test_timeline_dates_follow_the_start_date_of_each_run():
     from datetime import date
 
     scenario = load_scenario("baseline_2025")
-    assert scenario.licensing.start_weeks() == [0, 29, 39]
+    # 4 Apr 2025, 9 Oct 2025, 30 Oct 2025, 7 Nov 2025, 6 Jan 2026 (C-LIC-1, -7, -6, -8, -9)
+    assert scenario.licensing.start_weeks() == [0, 26, 29, 30, 39]
     earlier = MagnetSupplyModel(scenario=scenario, rng=1, start_date=date(2025, 1, 6))
-    assert earlier.authority.policy.start_weeks() == [12, 42, 52]
+    assert earlier.authority.policy.start_weeks() == [12, 39, 42, 43, 52]
     # phases dated before the start collapse to week 0; the latest of them is in force
     late = load_scenario("baseline_2025", start_date=date(2026, 2, 2))
-    assert late.licensing.start_weeks() == [0, 0, 0]
-    assert late.licensing.active(0) is late.licensing.phases[2].policy
+    assert late.licensing.start_weeks() == [0, 0, 0, 0, 0]
+    assert late.licensing.active(0) is late.licensing.phases[4].policy
 
 
 def test_a_scenario_built_from_a_mapping_resolves_its_dates():
     from simulation import Scenario
 
     raw = load_scenario("baseline_2025").model_dump(serialize_as_any=True)
-    assert Scenario.model_validate(raw).licensing.start_weeks() == [0, 29, 39]
+    assert Scenario.model_validate(raw).licensing.start_weeks() == [0, 26, 29, 30, 39]
 
 
 def test_a_user_policy_that_forgets_its_kind_is_refused():

@@ -75,7 +75,7 @@ def test_extends_with_same_policy_kind_merges_parameters(tmp_path):
     s = load_scenario(child)
     assert s.licensing.kind == "case_by_case"
     assert s.licensing.approval_probability == 0.9
-    assert s.licensing.review_capacity_per_week == 5  # kept from the parent
+    assert s.licensing.review_capacity_per_week == 40  # kept from the parent
 
 
 def test_flat_keyword_overrides_drive_the_model():
