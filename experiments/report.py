@@ -9,6 +9,11 @@
 - ``heatmap_lost_production.png``: mean lost production (% of plan) per country over two factors;
 - ``fan_production_<C>.png``: weekly production as % of plan, median and 5-95% band across runs
   (only when ``steps.parquet`` exists);
+- ``exports_by_destination.csv``: per design point, calendar month and destination, China's
+  exports (t, median over replications); ``licence_desk_by_destination.csv``: per design point
+  and destination, applications filed, decided and approved over the run and the peak number
+  pending (medians over replications). Both need the per-destination columns of
+  ``steps.parquet``; for an older sweep without them the page says they are not available;
 - ``index.html``: a self-contained page showing all of the above (no external URLs).
 
 The folder is built next to its final place and renamed into it, so a failure never leaves a
@@ -35,6 +40,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from experiments.atomic import OutputExistsError, atomic_directory, check_replaceable
+from experiments.months import monthly_totals
+from simulation.clearing import EU_CODES
 
 FIXED_COLUMNS = ("run_id", "point", "replication", "seed", "status", "error", "wall_time_s")
 HEADLINE_KPIS = (
@@ -50,6 +57,8 @@ HEADLINE_KPIS = (
 SUMMARY_COLUMNS = ("factor", "level", "kpi", "n", "mean", "ci95_lo", "ci95_hi", "failed")
 REPORT_DIRNAME = "report"
 HEATMAP_FILE = "heatmap_lost_production.png"
+EXPORTS_FILE = "exports_by_destination.csv"
+DESK_FILE = "licence_desk_by_destination.csv"
 REPORT_ENTRIES = (
     "summary.csv",
     "cells.csv",
@@ -57,6 +66,8 @@ REPORT_ENTRIES = (
     "index.html",
     HEATMAP_FILE,
     "fan_production_*.png",
+    EXPORTS_FILE,
+    DESK_FILE,
 )  # all a report folder may hold: anything else there is the user's and is never replaced
 ALL_RUNS = "all runs"
 
@@ -333,6 +344,11 @@ def _factor_codes(
         yield factor, codes, levels
 
 
+def cell_keys(runs: pd.DataFrame, factors: Sequence[str]) -> list[str]:
+    """The columns that name a design point: ``point`` (if present) and the factors."""
+    return (["point"] if "point" in runs.columns else []) + list(factors)
+
+
 def cell_table(runs: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) -> pd.DataFrame:
     """One row per design point: its factor values, run counts, and n/mean/CI per KPI.
 
@@ -346,7 +362,7 @@ def cell_table(runs: pd.DataFrame, factors: Sequence[str], kpis: Sequence[str]) 
         ``<kpi>__n``, ``<kpi>__mean``, ``<kpi>__ci95_lo``, ``<kpi>__ci95_hi``; rows in order of
         first appearance.
     """
-    keys = (["point"] if "point" in runs.columns else []) + list(factors)
+    keys = cell_keys(runs, factors)
     ok = runs["status"] == "ok"
     if keys:
         groups = runs.groupby(keys, sort=False, dropna=False).indices.values()
@@ -679,6 +695,257 @@ def _draw_fan(
 
 
 # ---------------------------------------------------------------------------------------------
+# China's exports and the licence desk by destination (from steps.parquet)
+# ---------------------------------------------------------------------------------------------
+
+ALL_DESTINATIONS = "all"  # the destination label of China's exports to everywhere
+#: Destinations that add up others (recorded beside their members): never a share of "all".
+DESTINATION_TOTALS = {"EU": EU_CODES}
+_EXPORTS = "china_exports_t"
+#: Licence desk statistics: (weekly reporter prefix, how a run's weeks combine, output column).
+DESK_STATS = (
+    ("applications_filed", "sum", "filed"),
+    ("applications_decided", "sum", "decided"),
+    ("licences_approved", "sum", "approved"),
+    ("applications_pending", "max", "peak_pending"),
+)
+_DESTINATION_RE = re.compile(r"^(?P<prefix>[a-z_]+)__(?P<code>[A-Z]{2})$")
+
+
+def destination_columns(columns: Sequence[str], prefix: str) -> dict[str, str]:
+    """Weekly columns ``<prefix>__<CODE>`` in ``columns``: column -> destination code."""
+    found = {}
+    for column in columns:
+        match = _DESTINATION_RE.match(column)
+        if match and match["prefix"] == prefix:
+            found[column] = match["code"]
+    return found
+
+
+def destination_order(codes: Sequence[str]) -> list[str]:
+    """Destinations as the report lists them: the countries, then totals (the EU), then ``all``."""
+    unique = list(dict.fromkeys(codes))
+    return sorted(
+        unique, key=lambda c: (c == ALL_DESTINATIONS, c in DESTINATION_TOTALS, unique.index(c))
+    )
+
+
+def _ok_cells(runs: pd.DataFrame, factors: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``run_id`` and design point of each successful run, and the design point's columns."""
+    keys = cell_keys(runs, factors)
+    cells = runs.loc[runs["status"] == "ok", ["run_id", *keys]]
+    if not keys:
+        keys = ["cell"]
+        cells = cells.assign(cell=ALL_RUNS)
+    return cells, keys
+
+
+def _month_weights(dates: pd.Series) -> pd.DataFrame:
+    """Share of each week (columns, in ``dates`` order) in each whole month covered (rows).
+
+    The weights are :func:`experiments.months.monthly_totals` of one-hot weeks, so monthly
+    totals of any weekly flow are ``weights @ flow``.
+    """
+    weeks = [str(i) for i in range(len(dates))]
+    one_hot = pd.DataFrame(np.eye(len(dates)), columns=weeks)
+    one_hot.insert(0, "date", dates.to_numpy())
+    return monthly_totals(one_hot, weeks)[weeks].dropna()
+
+
+def exports_by_destination(
+    steps: pd.DataFrame, runs: pd.DataFrame, factors: Sequence[str]
+) -> pd.DataFrame:
+    """China's exports per design point, calendar month and destination, over replications.
+
+    Each run's weekly exports are summed into calendar months as by
+    :func:`experiments.months.monthly_totals` (a week across a month end is split by days;
+    months the run covers only in part are left out; a run missing a week counts in no
+    month), then the design point's runs give the median. The destinations are read from the
+    ``china_exports_t__<CODE>`` columns.
+
+    Args:
+        steps: weekly records with ``run_id``, ``date``, ``china_exports_t__<CODE>`` and
+            (optionally) ``china_exports_t``, the exports to all destinations.
+        runs: the ``runs.parquet`` table (only successful runs count).
+        factors: the experiment factors.
+
+    Returns:
+        One row per design point, month (``YYYY-MM``) and destination (codes, then ``all``):
+        the design point's columns, ``month``, ``destination``, ``exports_t`` (median over
+        runs, t per month) and ``runs`` (runs with a value). Empty if there is nothing to count
+        (no ``china_exports_t__<CODE>`` column, no successful run).
+    """
+    columns = destination_columns(steps.columns, _EXPORTS)
+    cells, keys = _ok_cells(runs, factors)
+    if _EXPORTS in steps.columns and columns:
+        columns[_EXPORTS] = ALL_DESTINATIONS
+    steps = steps[["run_id", "date", *columns]].merge(cells, on="run_id")
+    monthly = []
+    for _, part in steps.groupby(keys, sort=False, dropna=False):
+        wide = part.pivot(index="date", columns="run_id", values=list(columns)).sort_index()
+        weights = _month_weights(wide.index.to_series())
+        totals = pd.DataFrame(
+            weights.to_numpy() @ wide.to_numpy(dtype=float),
+            index=weights.index.astype(str),
+            columns=wide.columns.set_names(["column", "run_id"]),
+        )
+        monthly.append(totals.rename_axis("month").stack(["column", "run_id"]).rename("t"))
+    if not monthly:
+        return pd.DataFrame(columns=[*keys, "month", "destination", "exports_t", "runs"])
+    long = pd.concat(monthly).reset_index().merge(cells, on="run_id")
+    long["destination"] = long["column"].map(columns)
+    table = (
+        long.groupby([*keys, "month", "destination"], sort=False, dropna=False)["t"]
+        .agg(exports_t="median", runs="count")
+        .reset_index()
+    )
+    order = destination_order(list(columns.values()))
+    table["destination"] = pd.Categorical(table["destination"], categories=order, ordered=True)
+    return _in_cell_order(table, cells, keys, ["month", "destination"])
+
+
+def licence_desk_by_destination(
+    steps: pd.DataFrame, runs: pd.DataFrame, factors: Sequence[str]
+) -> pd.DataFrame:
+    """The licence desk per design point and destination, medians over replications.
+
+    Per run: applications filed, decided and approved (summed over its weeks) and the most
+    applications pending in any week.
+
+    Args:
+        steps: weekly records with ``run_id`` and the ``<stat>__<CODE>`` columns of
+            :data:`DESK_STATS` (a statistic missing from them is left out).
+        runs: the ``runs.parquet`` table (only successful runs count).
+        factors: the experiment factors.
+
+    Returns:
+        One row per design point and destination: the design point's columns,
+        ``destination``, ``runs``, then ``filed``, ``decided``, ``approved``, ``peak_pending``
+        (those present).
+    """
+    cells, keys = _ok_cells(runs, factors)
+    per_run = []
+    for prefix, how, name in DESK_STATS:
+        columns = destination_columns(steps.columns, prefix)
+        if not columns:
+            continue
+        value = steps.groupby("run_id")[list(columns)].agg(how).rename(columns=columns)
+        per_run.append(value.stack().rename_axis(["run_id", "destination"]).rename(name))
+    stats = [name for _, _, name in DESK_STATS]
+    if not per_run:
+        return pd.DataFrame(columns=[*keys, "destination", "runs"])
+    long = pd.concat(per_run, axis=1).reset_index().merge(cells, on="run_id")
+    present = [s for s in stats if s in long.columns]
+    table = (
+        long.groupby([*keys, "destination"], sort=False, dropna=False)
+        .agg(runs=("run_id", "count"), **{s: (s, "median") for s in present})
+        .reset_index()
+    )
+    order = destination_order(list(table["destination"]))
+    table["destination"] = pd.Categorical(table["destination"], categories=order, ordered=True)
+    return _in_cell_order(table, cells, keys, ["destination"])
+
+
+def _in_cell_order(
+    table: pd.DataFrame, cells: pd.DataFrame, keys: list[str], then: list[str]
+) -> pd.DataFrame:
+    """Rows by design point in order of first appearance, then by ``then``."""
+    first = cells.drop_duplicates(keys)[keys].reset_index(drop=True)
+    first["_cell"] = np.arange(len(first))
+    ordered = table.merge(first, on=keys, how="left").sort_values(["_cell", *then], kind="stable")
+    return ordered.drop(columns="_cell").reset_index(drop=True)
+
+
+def _read_destination_steps(sweep: Sweep) -> pd.DataFrame | None:
+    """The per-destination columns of ``steps.parquet``, or None if there are none.
+
+    Also reads ``run_id``, ``date`` and ``china_exports_t``; None too if the sweep kept no steps.
+    """
+    if sweep.steps_path is None:
+        return None
+    available = pq.read_schema(sweep.steps_path).names
+    wanted = [_EXPORTS, *(prefix for prefix, _, _ in DESK_STATS)]
+    columns = [c for prefix in wanted for c in destination_columns(available, prefix)]
+    if not columns or not {"run_id", "date"} <= set(available):
+        return None
+    if _EXPORTS in available:
+        columns.append(_EXPORTS)
+    table = pq.read_table(sweep.steps_path, columns=["run_id", "date", *columns])
+    return table.to_pandas()
+
+
+def _destination_label(code: str, codes: Sequence[str]) -> str:
+    members = [c for c in codes if c in DESTINATION_TOTALS.get(code, ())]
+    return f"{code} (total of {', '.join(members)})" if members else code
+
+
+def _cell_label(row: pd.Series, keys: Sequence[str]) -> str:
+    return ", ".join(f"{k} = {_level_label(row[k])}" for k in keys)
+
+
+def _destination_html(
+    exports: pd.DataFrame | None, desk: pd.DataFrame | None, keys: Sequence[str]
+) -> str:
+    """The page's section on China's exports and the licence desk by destination.
+
+    Args:
+        exports: :func:`exports_by_destination`, or None if the sweep did not record it.
+        desk: :func:`licence_desk_by_destination`, or None likewise.
+        keys: the columns that name a design point in both tables.
+    """
+    esc = html.escape
+    body = ["<h2>China's exports and the licence desk by destination</h2>"]
+    missing = (
+        '<p class="note">Not available: this sweep\'s steps.parquet has no per-destination '
+        "columns ({}), or the sweep kept no weekly steps.</p>"
+    )
+    if exports is None or exports.empty:
+        body.append(missing.format("china_exports_t__&lt;CODE&gt;"))
+    else:
+        codes = list(exports["destination"].cat.categories)
+        body.append(
+            '<p class="note">China\'s exports, t per calendar month (customs basis): median over '
+            f"each design point's successful runs; months a run covers only in part are left "
+            f"out. {esc(ALL_DESTINATIONS)} = every destination; a total such as the EU also "
+            "counts in its members. Each column is its own median, so the columns need not "
+            f'add up. Data: <a href="{EXPORTS_FILE}">{EXPORTS_FILE}</a>.</p>'
+        )
+        for _, cell in exports.groupby(list(keys), sort=False, dropna=False):
+            wide = cell.pivot(index="month", columns="destination", values="exports_t")
+            header = ["month", *(_destination_label(c, codes) for c in wide.columns)]
+            rows = [
+                [month, *map(_fmt, values)]
+                for month, values in zip(wide.index, wide.to_numpy(), strict=True)
+            ]
+            label = _cell_label(cell.iloc[0], keys)
+            body.append(f"<details><summary>{esc(label)}</summary>")
+            body.append(_html_table(_Table(label, header, rows)))
+            body.append("</details>")
+    if desk is None or desk.empty:
+        body.append(missing.format("applications_filed__&lt;CODE&gt;, ..."))
+    else:
+        stats = [name for _, _, name in DESK_STATS if name in desk.columns]
+        codes = list(dict.fromkeys(desk["destination"]))
+        body.append(
+            '<p class="note">Licence desk: applications filed, decided and approved over the '
+            "run and the most pending in any week; medians over each design point's successful "
+            f'runs. Data: <a href="{DESK_FILE}">{DESK_FILE}</a>.</p>'
+        )
+        header = ["design point", "destination", "runs", *(s.replace("_", " ") for s in stats)]
+        rows = [
+            [
+                _cell_label(row, keys),
+                _destination_label(row["destination"], codes),
+                str(int(row["runs"])),
+                *(_fmt(float(row[s])) for s in stats),
+            ]
+            for _, row in desk.iterrows()
+        ]
+        body.append(_html_table(_Table("licence desk", header, rows)))
+    return "\n".join(body)
+
+
+# ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
 
@@ -724,7 +991,12 @@ def _error_table(runs: pd.DataFrame) -> _Table | None:
 
 
 def _index_html(
-    sweep: Sweep, n_ok: int, n_failed: int, tables: list[_Table], images: list[Path]
+    sweep: Sweep,
+    n_ok: int,
+    n_failed: int,
+    tables: list[_Table],
+    images: list[Path],
+    by_destination: str,
 ) -> str:
     esc = html.escape
     body = [
@@ -747,6 +1019,7 @@ def _index_html(
     for table in tables:
         body.append(f"<h3>By {esc(table.title)}</h3>")
         body.append(_html_table(table))
+    body.append(by_destination)
     errors = _error_table(sweep.runs)
     if errors is not None:
         body.append("<h2>Failed runs</h2>")
@@ -793,6 +1066,13 @@ def write_report(run_dir: Path) -> Path:
     summary = summarise(runs, sweep.factors, kpis)
     cells = cell_table(runs, sweep.factors, kpis)
     tables = _summary_tables(summary, runs, sweep.factors)
+    steps = _read_destination_steps(sweep)
+    exports = desk = None
+    _, cell_columns = _ok_cells(runs, sweep.factors)
+    if steps is not None:
+        exports = exports_by_destination(steps, runs, sweep.factors)
+        desk = licence_desk_by_destination(steps, runs, sweep.factors)
+        del steps
 
     with atomic_directory(target, overwrite=True, entries=REPORT_ENTRIES) as tmp:
         summary.to_csv(tmp / "summary.csv", index=False)
@@ -803,5 +1083,11 @@ def write_report(run_dir: Path) -> Path:
         if heatmap is not None:
             images.append(heatmap)
         images += _fan_charts(sweep, tmp)
-        (tmp / "index.html").write_text(_index_html(sweep, n_ok, n_failed, tables, images))
+        for table, name in ((exports, EXPORTS_FILE), (desk, DESK_FILE)):
+            if table is not None and not table.empty:
+                table.to_csv(tmp / name, index=False)
+        by_destination = _destination_html(exports, desk, cell_columns)
+        (tmp / "index.html").write_text(
+            _index_html(sweep, n_ok, n_failed, tables, images, by_destination)
+        )
     return target

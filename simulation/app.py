@@ -4,11 +4,14 @@ Served by ``magshock viz`` (Solara). Each browser session builds its own
 :class:`~simulation.model.MagnetSupplyModel`; Step / Play / Pause / Reset drive it; licence
 policy, approval probability, review capacity, statutory delay, subsidy, domestic ramp speed
 and OEM stockpile target can be changed mid-run and take effect from the next week (the
-change is marked on every chart). Charts are ECharts (light, canvas) so Play stays fast.
+change is marked on every chart). China's exports and the licence desk are shown by
+destination, the destinations read from the scenario (:func:`split_destinations`). Charts are
+ECharts (light, canvas) so Play stays fast.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import threading
@@ -24,6 +27,7 @@ from pydantic import ValidationError
 
 from simulation.kpis import compute_kpis
 from simulation.model import MagnetSupplyModel
+from simulation.reporters import destinations
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
 
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
@@ -35,8 +39,41 @@ POLICY_KINDS = ["scenario", "open", "case_by_case", "quota", "ban"]
 SEED_LIMIT = 2**63  # seeds typed into the page: 0 <= seed < SEED_LIMIT
 WEEKS_PER_FRAME = 2  # Play advances this many weeks per redraw
 FRAME_PAUSE_S = 0.02
-COUNTRY_NAMES = {"IN": "India", "JP": "Japan"}
+# display names of the codes scenarios use; any other code is shown as it is
+COUNTRY_NAMES = {
+    "IN": "India",
+    "JP": "Japan",
+    "DE": "Germany",
+    "US": "United States",
+    "KR": "South Korea",
+    "VN": "Vietnam",
+    "XE": "rest of EU",
+    "XX": "rest of world",
+}
 SOURCE_COLOURS = {"china": "#d62728", "row": "#1f77b4", "domestic": "#2ca02c"}
+# one colour per destination (by its place in the scenario's list), the same on every chart
+DESTINATION_PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+#: The licence desk table: (column title, reporter prefix, "week" = this week's value or
+#: "to date" = summed over the weeks so far). Pending is a stock, the others weekly counts.
+DESK_COLUMNS = (
+    ("pending", "applications_pending", "week"),
+    ("filed this week", "applications_filed", "week"),
+    ("decided this week", "applications_decided", "week"),
+    ("approved this week", "licences_approved", "week"),
+    ("decided to date", "applications_decided", "to date"),
+    ("approved to date", "licences_approved", "to date"),
+)
 
 
 @dataclass
@@ -82,6 +119,8 @@ class Frame:
         countries: the scenario's OEM countries (sorted).
         groups: (country, name) of each OEM group, in scenario order.
         cards: the KPI cards' texts, label -> value.
+        destinations: China's export destinations, each tonne in exactly one (sorted).
+        destination_totals: destinations that add up others (the EU), also recorded.
     """
 
     week: int
@@ -90,6 +129,8 @@ class Frame:
     countries: tuple[str, ...]
     groups: tuple[tuple[str, str], ...]
     cards: Mapping[str, str]
+    destinations: tuple[str, ...]
+    destination_totals: tuple[str, ...]
 
     @property
     def dates(self) -> list[str]:
@@ -227,6 +268,7 @@ class Session:
         series = MappingProxyType({name: tuple(values) for name, values in records.items()})
         oems = self.scenario.oems
         countries = tuple(sorted({o.country for o in oems}))
+        leaves, totals = split_destinations(self.model.spec)
         self.frame = Frame(
             week=self.model.week,
             series=series,
@@ -234,11 +276,28 @@ class Session:
             countries=countries,
             groups=tuple((o.country, o.name) for o in oems),
             cards=MappingProxyType(kpi_cards(series, self.model.week, countries)),
+            destinations=leaves,
+            destination_totals=totals,
         )
 
     def series(self, name: str) -> list[Any]:
         """Recorded values of one model reporter, one per week so far (from the latest frame)."""
         return self.frame.column(name)
+
+
+def split_destinations(spec: Scenario) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scenario's export destinations: (those that split China's exports, the totals).
+
+    A destination is a buyer's or OEM's country (China's home market is none); the others
+    :func:`simulation.reporters.destinations` records (the EU) add up several of them, so
+    stacking them would count tonnes twice.
+    """
+    countries = {o.country for o in spec.oems} | {b.country for b in spec.buyers}
+    codes = destinations(spec)
+    return (
+        tuple(d for d in codes if d in countries),
+        tuple(d for d in codes if d not in countries),
+    )
 
 
 def levers_from_scenario(scenario: Scenario) -> Levers:
@@ -359,14 +418,81 @@ def _stacked_bar(name: str, data: list[float]) -> dict:
     return {"name": name, "type": "bar", "stack": "d", "data": data}
 
 
-def _line(name: str, data: list[float], **extra: Any) -> dict:
+def _line(name: str, data: list[float], digits: int = 4, **extra: Any) -> dict:
+    """A line series; its values rounded to ``digits`` decimals (0: whole numbers, as ints)."""
     return {
         "name": name,
         "type": "line",
         "showSymbol": False,
-        "data": [round(v, 4) for v in data],
+        "data": [round(v) if digits == 0 else round(v, digits) for v in data],
         **extra,
     }
+
+
+def destination_name(code: str) -> str:
+    """A destination's name for legends and tables (its code if it has none)."""
+    return COUNTRY_NAMES.get(code, code)
+
+
+def _by_destination(frame: Frame, prefix: str, digits: int) -> list[dict]:
+    """Stacked areas of ``<prefix>__<destination>``, one per destination that splits the total.
+
+    Values are rounded to ``digits`` decimals: each frame sends every series to the browser,
+    so the many destination series are kept short.
+    """
+    return [
+        _line(
+            destination_name(d),
+            frame.column(f"{prefix}__{d}"),
+            digits,
+            stack="d",
+            areaStyle={},
+            color=DESTINATION_PALETTE[i % len(DESTINATION_PALETTE)],
+        )
+        for i, d in enumerate(frame.destinations)
+    ]
+
+
+def desk_rows(frame: Frame) -> list[list[str]]:
+    """The licence desk by destination at the frame's week (empty before the first week).
+
+    One row per destination, then the totals (the EU) and the whole desk (``all``); columns
+    as in :data:`DESK_COLUMNS`.
+    """
+    if frame.week < 0 or not frame.column("week"):
+        return []
+
+    def row(label: str, values: Callable[[str, str], float]) -> list[str]:
+        return [label, *(f"{values(prefix, when):.0f}" for _, prefix, when in DESK_COLUMNS)]
+
+    def recorded(code: str) -> Callable[[str, str], float]:
+        def value(prefix: str, when: str) -> float:
+            values = frame.column(f"{prefix}__{code}")
+            return sum(values) if when == "to date" else values[-1]
+
+        return value
+
+    def whole_desk(prefix: str, when: str) -> float:
+        return sum(recorded(d)(prefix, when) for d in frame.destinations)
+
+    rows = [row(destination_name(d), recorded(d)) for d in frame.destinations]
+    rows += [row(f"{destination_name(d)} (total)", recorded(d)) for d in frame.destination_totals]
+    rows.append(row("all", whole_desk))
+    return rows
+
+
+def desk_table_html(frame: Frame) -> str:
+    """The licence desk table (HTML), or a note before the first week."""
+    rows = desk_rows(frame)
+    if not rows:
+        return "<p>The licence desk by destination appears after the first week.</p>"
+    esc = html.escape
+    head = "".join(f"<th>{esc(t)}</th>" for t in ("destination", *(c for c, _, _ in DESK_COLUMNS)))
+    body = "".join("<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in r) + "</tr>" for r in rows)
+    return (
+        f"<b>Licence desk by destination, week {frame.week}</b>"
+        f'<table class="desk-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
 
 
 def chart_options(frame: Frame) -> dict[str, dict]:
@@ -401,6 +527,31 @@ def chart_options(frame: Frame) -> dict[str, dict]:
     cover = [
         _line(name, column(f"oem_cover_weeks__{country}__{name}")) for country, name in frame.groups
     ]
+    options["desk_pending"] = _chart(
+        "Applications pending at the licence desk, by destination",
+        "applications",
+        dates,
+        _by_destination(frame, "applications_pending", digits=0),
+        marks,
+    )
+    options["exports"] = _chart(
+        "China's exports by destination (customs basis)",
+        "t/week",
+        dates,
+        _by_destination(frame, "china_exports_t", digits=1),
+        marks,
+    )
+    options["china_sales"] = _chart(
+        "China's magnets: output, home sales and exports",
+        "t/week",
+        dates,
+        [
+            _line("output", column("china_output_t"), digits=1),
+            _line("home sales", column("china_domestic_sales_t"), digits=1),
+            _line("exports", column("china_exports_t"), digits=1),
+        ],
+        marks,
+    )
     options["cover"] = _chart(
         "Magnet inventory cover per OEM group", "weeks of need", dates, cover, marks
     )
@@ -466,6 +617,26 @@ def kpi_cards(
 
 # ---------------------------------------------------------------------- the page
 
+
+class Drawn:
+    """The latest version of a page that has been drawn, for the Play thread to wait on."""
+
+    def __init__(self) -> None:
+        self._version = -1
+        self._changed = threading.Condition()
+
+    def mark(self, version: int) -> None:
+        """Record that ``version`` of the page (and every earlier one) is drawn."""
+        with self._changed:
+            self._version = max(self._version, version)
+            self._changed.notify_all()
+
+    def wait_for(self, version: int, timeout_s: float) -> bool:
+        """Wait until ``version`` is drawn; False if it is not within ``timeout_s``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._version >= version, timeout_s)
+
+
 # (lever, label with unit, min, max, step): integer steps make integer sliders
 SLIDERS: list[tuple[str, str, float, float, float | int]] = [
     ("approval_probability", "Approval probability", 0, 1, 0.05),
@@ -508,17 +679,38 @@ def Page() -> None:
     session: Session = solara.use_memo(make_session, [])
     levers = solara.use_reactive(session.levers)
 
+    drawn: Drawn = solara.use_memo(Drawn, [])
+
     def refresh() -> None:
         version.value += 1
 
+    def keep_playing() -> bool:
+        return playing.value and play_task.is_current()
+
+    def draw(_frame: Frame) -> None:
+        """Redraw, and wait until it is on screen before the Play thread steps again.
+
+        A render under way in another thread (a lever moved during Play) takes the Play
+        thread's request as one more pass; a new request every frame would keep it from ever
+        finishing (reacton gives up after 100 passes).
+        """
+        refresh()
+        wanted = version.value
+        while not drawn.wait_for(wanted, timeout_s=0.05):
+            if session.closed.is_set() or not keep_playing():
+                return
+
     def play_loop() -> None:
-        session.play(lambda _frame: refresh(), lambda: playing.value and play_task.is_current())
+        session.play(draw, keep_playing)
         if play_task.is_current() and not session.closed.is_set():
             playing.value = False  # reached the horizon
 
     play_task = solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
     # the session ends with the page (tab closed, kernel culled): a running Play thread returns
     solara.use_effect(lambda: session.close, [])
+    # effects run once a render is committed: this version of the page is now drawn
+    shown_version = version.value
+    solara.use_effect(lambda: drawn.mark(shown_version), [shown_version])
 
     def on_step() -> None:
         if session.step(1):
@@ -617,3 +809,4 @@ def Page() -> None:
             solara.FigureEcharts(
                 option=option, attributes={"style": "height: 300px;", "class": f"chart-{key}"}
             )
+    solara.HTML(tag="div", unsafe_innerHTML=desk_table_html(frame), classes=["licence-desk"])

@@ -66,7 +66,29 @@ def make_runs() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def make_steps(runs: pd.DataFrame) -> pd.DataFrame:
+def by_destination(policy: str, rep: int) -> dict[str, np.ndarray]:
+    """Weekly per-destination columns of the closed world market (t/week, applications)."""
+    week = np.arange(WEEKS)
+    india = np.full(WEEKS, 0.0 if policy == "ban" else 70.0 * (1 + rep))
+    decided = (week >= 2).astype(float)
+    columns = {
+        "china_exports_t__DE": np.full(WEEKS, 7.0),
+        "china_exports_t__IN": india,
+        "china_exports_t__XE": np.full(WEEKS, 14.0),
+        "china_exports_t__EU": np.full(WEEKS, 21.0),
+        "china_exports_t": india + 21.0,
+        "applications_filed__IN": np.ones(WEEKS),
+        "applications_decided__IN": decided,
+        "licences_approved__IN": decided * (policy != "ban"),
+        # rises to 5 + rep in week 5, then falls
+        "applications_pending__IN": np.minimum(week, 5.0) + rep * (week == 5),
+    }
+    for code in ("DE", "XE", "EU"):
+        columns[f"applications_filed__{code}"] = np.full(WEEKS, 2.0 if code == "EU" else 1.0)
+    return columns
+
+
+def make_steps(runs: pd.DataFrame, destinations: bool = False) -> pd.DataFrame:
     frames = []
     dates = pd.date_range("2025-04-07", periods=WEEKS, freq="7D").strftime("%Y-%m-%d")
     for row in runs.itertuples():
@@ -89,6 +111,7 @@ def make_steps(runs: pd.DataFrame) -> pd.DataFrame:
                     "vehicles_produced__IN__e2w": 10.0,
                     "vehicles_planned__IN__e2w": 10.0,
                     "licence_queue": 3.0,
+                    **(by_destination(row.policy, row.replication) if destinations else {}),
                 }
             )
         )
@@ -99,6 +122,7 @@ def make_sweep(
     tmp_path: Path,
     *,
     steps: bool = True,
+    destinations: bool = False,
     runs: pd.DataFrame | None = None,
     factors: list[str] | None = None,
     report: dict | None = None,
@@ -110,7 +134,7 @@ def make_sweep(
     # stored in reverse: first appearance must come from run_id order, not file order
     runs.iloc[::-1].to_parquet(folder / "runs.parquet", index=False)
     if steps:
-        make_steps(runs).to_parquet(folder / "steps.parquet", index=False)
+        make_steps(runs, destinations).to_parquet(folder / "steps.parquet", index=False)
     manifest: dict = {
         "experiment_name": name,
         "factors": ["policy", "rampup"] if factors is None else factors,
@@ -355,6 +379,110 @@ def test_index_html_escapes_text(tmp_path):
     page = (out / "index.html").read_text()
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<b>ban</b>" not in page and "&lt;b&gt;ban&lt;/b&gt; &amp; co" in page
+
+
+# --- China's exports and the licence desk by destination -----------------------------------
+
+MAY_DAYS = 31  # the one calendar month the 12 weeks from 2025-04-07 cover whole
+
+
+@pytest.fixture
+def destinations_report(tmp_path):
+    return write_report(make_sweep(tmp_path, destinations=True))
+
+
+def test_exports_by_destination_are_monthly_medians_per_design_point(destinations_report):
+    table = pd.read_csv(destinations_report / "exports_by_destination.csv")
+    assert list(table.columns) == [
+        "point",
+        "policy",
+        "rampup",
+        "month",
+        "destination",
+        "exports_t",
+        "runs",
+    ]
+    assert set(table["month"]) == {"2025-05"}  # April and June are covered only in part
+    assert list(table["point"].unique()) == list(range(6))
+    first = table[table["point"] == 0]
+    assert list(first["destination"]) == ["DE", "IN", "XE", "EU", "all"]
+
+    def may(policy: str, rampup: float, destination: str) -> pd.Series:
+        rows = table.query(
+            "policy == @policy and rampup == @rampup and destination == @destination"
+        )
+        assert len(rows) == 1
+        return rows.iloc[0]
+
+    per_week = 70.0 * np.arange(1, REPS + 1)  # India, by replication
+    # a month's tonnes: each week spread over its 7 days (weeks straddle April/May, May/June)
+    assert may("open", 2.0, "IN")["exports_t"] == pytest.approx(np.median(per_week) * MAY_DAYS / 7)
+    # run 8 (open, 0.5, replication 3) failed: the median is over the other four
+    without_failed = np.delete(per_week, 3)
+    assert may("open", 0.5, "IN")["runs"] == REPS - 1
+    assert may("open", 0.5, "IN")["exports_t"] == pytest.approx(
+        np.median(without_failed) * MAY_DAYS / 7
+    )
+    assert may("ban", 2.0, "IN")["exports_t"] == 0.0
+    assert may("ban", 2.0, "DE")["exports_t"] == pytest.approx(7.0 * MAY_DAYS / 7)
+    assert may("ban", 2.0, "all")["exports_t"] == pytest.approx(21.0 * MAY_DAYS / 7)
+
+
+def test_licence_desk_by_destination_totals_and_peaks(destinations_report):
+    table = pd.read_csv(destinations_report / "licence_desk_by_destination.csv")
+    india = table[table["destination"] == "IN"].set_index(["policy", "rampup"])
+    assert len(india) == 6
+    assert set(india["filed"]) == {WEEKS}  # one a week, summed over the run
+    assert set(india["decided"]) == {WEEKS - 2}
+    assert india.loc[("open", 2.0), "approved"] == WEEKS - 2
+    assert india.loc[("ban", 2.0), "approved"] == 0
+    peaks = 5.0 + np.arange(REPS)  # the most pending in any week, by replication
+    assert india.loc[("ban", 2.0), "peak_pending"] == np.median(peaks)
+    assert india.loc[("open", 0.5), "peak_pending"] == np.median(np.delete(peaks, 3))
+    assert india.loc[("open", 0.5), "runs"] == REPS - 1
+    eu = table[table["destination"] == "EU"]
+    assert set(eu["filed"]) == {2 * WEEKS} and eu["decided"].isna().all()  # only filed recorded
+
+
+def test_destination_section_in_index_html(destinations_report):
+    page = (destinations_report / "index.html").read_text()
+    assert "<h2>China's exports and the licence desk by destination</h2>" in page
+    assert page.count("<details>") == 6  # one monthly table per design point
+    assert "<summary>point = 5, policy = ban, rampup = 0.5</summary>" in page
+    assert "<th>EU (total of DE, XE)</th>" in page
+    assert 'href="exports_by_destination.csv"' in page
+    assert 'href="licence_desk_by_destination.csv"' in page
+    assert "Not available" not in page
+
+
+@pytest.mark.parametrize("steps", [True, False])
+def test_a_sweep_from_before_destinations_says_they_are_not_available(tmp_path, steps):
+    out = write_report(make_sweep(tmp_path, steps=steps))  # no per-destination columns
+    page = (out / "index.html").read_text()
+    assert "<h2>China's exports and the licence desk by destination</h2>" in page
+    assert page.count("Not available") == 2
+    assert not (out / "exports_by_destination.csv").exists()
+    assert not (out / "licence_desk_by_destination.csv").exists()
+    assert (out / "summary.csv").is_file()  # the rest of the report is there
+
+
+def test_without_design_points_all_runs_make_one_cell(tmp_path):
+    runs = make_runs().drop(columns=["point"])
+    out = write_report(make_sweep(tmp_path, runs=runs, factors=[], destinations=True))
+    desk = pd.read_csv(out / "licence_desk_by_destination.csv")
+    india = desk[desk["destination"] == "IN"]
+    assert india[["cell", "runs"]].values.tolist() == [["all runs", len(runs) - 2]]
+    assert "<summary>cell = all runs</summary>" in (out / "index.html").read_text()
+
+
+def test_destination_order_puts_totals_and_all_last():
+    assert report_mod.destination_order(["all", "EU", "XE", "DE", "IN"]) == [
+        "XE",
+        "DE",
+        "IN",
+        "EU",
+        "all",
+    ]
 
 
 # --- the report folder ----------------------------------------------------------------------

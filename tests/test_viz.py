@@ -17,6 +17,8 @@ from solara.widgets import HTML  # noqa: E402
 
 import simulation.app as app_module  # noqa: E402
 from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
+from simulation.clearing import EU_CODES  # noqa: E402
+from simulation.reporters import destinations  # noqa: E402
 from simulation.scenario import load_scenario  # noqa: E402
 
 # an exception in the Play thread (or a render it does) fails the test, not only a warning
@@ -119,12 +121,124 @@ def test_step_advances_the_model_and_every_chart(page):
         "prices",
         "sources_IN",
         "sources_JP",
+        "exports",
+        "desk_pending",
+        "china_sales",
     } <= set(options)
     for key, option in options.items():
         assert option["xAxis"]["data"] == ["2025-04-07", "2025-04-14", "2025-04-21"], key
         assert option["yAxis"]["name"], key  # units on every axis
     queue = options["licences"]["series"][0]["data"]
     assert queue[0] > 0  # baseline: licences required from week 0, OEMs apply at once
+
+
+def desk_table(rc) -> str:
+    (widget,) = [w for w in rc.find(HTML).widgets if w.attributes.get("class") == "licence-desk"]
+    return widget.unsafe_innerHTML
+
+
+def test_the_licence_desk_table_follows_the_steps(page):
+    assert "appears after the first week" in desk_table(page)
+    for _ in range(2):
+        button(page, "Step").click()
+    table = desk_table(page)
+    assert "week 1" in table and "<td>Germany</td>" in table and "<td>all</td>" in table
+
+
+@pytest.fixture(scope="module")
+def played() -> Session:
+    """A baseline session 40 weeks in (exports have started, the desk has decided some)."""
+    scenario = load_scenario("baseline_2025")
+    session = Session(scenario, 11, levers_from_scenario(scenario))
+    session.step(40)
+    return session
+
+
+def stacked_sums(option: dict) -> list[float]:
+    return [sum(week) for week in zip(*(s["data"] for s in option["series"]), strict=True)]
+
+
+def test_destinations_come_from_the_scenario_and_split_without_overlap(played):
+    frame = played.frame
+    assert set(frame.destinations) | set(frame.destination_totals) == set(
+        destinations(played.model.spec)
+    )
+    buyers = {b.country for b in played.model.spec.buyers} - {"CN"}
+    assert set(frame.destinations) == buyers  # every buyer abroad once, China's home not
+    assert frame.destination_totals == ("EU",)  # the baseline has EU buyers (DE, XE)
+
+
+def test_exports_chart_stacks_up_to_chinas_exports(played):
+    frame = played.frame
+    option = app_module.chart_options(frame)["exports"]
+    names = [app_module.destination_name(d) for d in frame.destinations]
+    assert [s["name"] for s in option["series"]] == names
+    for series, d in zip(option["series"], frame.destinations, strict=True):
+        # tonnes are sent to the browser to 0.1 t
+        assert series["data"] == pytest.approx(frame.column(f"china_exports_t__{d}"), abs=0.05)
+    total = frame.column("china_exports_t")
+    assert max(total) > 100  # exports have started: the comparison below is not 0 == 0
+    assert stacked_sums(option) == pytest.approx(total, abs=0.05 * len(frame.destinations))
+    assert option["yAxis"]["name"] == "t/week"
+
+
+def test_home_sales_and_exports_are_drawn_apart(played):
+    frame = played.frame
+    lines = {s["name"]: s["data"] for s in app_module.chart_options(frame)["china_sales"]["series"]}
+    assert lines["home sales"] == pytest.approx(frame.column("china_domestic_sales_t"), abs=0.05)
+    assert lines["exports"] == pytest.approx(frame.column("china_exports_t"), abs=0.05)
+    assert min(lines["home sales"]) > max(lines["exports"])  # why they are not on one stack
+
+
+def test_pending_by_destination_adds_up_to_the_licence_queue(played):
+    frame = played.frame
+    option = app_module.chart_options(frame)["desk_pending"]
+    queue = frame.column("licence_queue_length")
+    assert max(queue) > 0
+    assert stacked_sums(option) == pytest.approx(queue)
+
+
+def test_desk_table_rows_match_the_desk_totals(played):
+    frame = played.frame
+    header = ["destination", *(title for title, _, _ in app_module.DESK_COLUMNS)]
+    rows = {
+        r[0]: dict(zip(header[1:], map(float, r[1:]), strict=True))
+        for r in app_module.desk_rows(frame)
+    }
+    names = [app_module.destination_name(d) for d in frame.destinations]
+    assert list(rows) == [*names, "EU (total)", "all"]
+    everything = rows["all"]
+    assert everything["pending"] == frame.column("licence_queue_length")[-1]
+    approved, denied = frame.column("licences_approved"), frame.column("licences_denied")
+    assert everything["approved this week"] == approved[-1]
+    assert everything["decided this week"] == approved[-1] + denied[-1]
+    assert everything["approved to date"] == sum(approved) > 0
+    assert everything["decided to date"] == sum(approved) + sum(denied)
+    members = [app_module.destination_name(d) for d in frame.destinations if d in EU_CODES]
+    assert len(members) >= 2
+    for column in header[1:]:
+        assert rows["EU (total)"][column] == sum(rows[m][column] for m in members), column
+
+
+def test_a_world_without_some_buyers_shows_only_its_own_destinations():
+    scenario = load_scenario("baseline_2025")
+    smaller = scenario.model_copy(
+        update={"buyers": [b for b in scenario.buyers if b.country not in ("DE", "XE", "VN")]}
+    )
+    session = Session(smaller, 2, levers_from_scenario(smaller))
+    session.step(3)
+    frame = session.frame
+    assert frame.destinations == ("IN", "JP", "KR", "US", "XX")
+    assert frame.destination_totals == ()  # no EU buyer, so no EU total
+    option = app_module.chart_options(frame)["exports"]
+    assert [s["name"] for s in option["series"]] == [
+        "India",
+        "Japan",
+        "South Korea",
+        "United States",
+        "rest of world",
+    ]
+    assert [r[0] for r in app_module.desk_rows(frame)][-1:] == ["all"]
 
 
 def test_changing_policy_mid_run_takes_effect_next_week_and_is_marked(page):
