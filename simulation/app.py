@@ -275,7 +275,14 @@ class Session:
             marks=tuple(self.marks),
             countries=countries,
             groups=tuple((o.country, o.name) for o in oems),
-            cards=MappingProxyType(kpi_cards(series, self.model.week, countries)),
+            cards=MappingProxyType(
+                {
+                    **kpi_cards(series, self.model.week, countries),
+                    # the policy the next step runs under: the page shows a change once the
+                    # server has taken it
+                    "policy": self.model.authority.policy.active(self.model.week + 1).kind,
+                }
+            ),
             destinations=leaves,
             destination_totals=totals,
         )

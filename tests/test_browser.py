@@ -41,6 +41,10 @@ def step(page, times: int) -> None:
 def choose(page, label: str, option: str) -> None:
     page.get_by_label(label).click(force=True)
     page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+    if label == "Licence policy":  # wait until the server has taken the new policy
+        page.wait_for_function(
+            f"(document.querySelector('.kpi-policy')?.innerText || '').trim() === '{option}'"
+        )
 
 
 def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
