@@ -36,6 +36,11 @@ def step(page, times: int) -> None:
         page.wait_for_function(
             f"(document.querySelector('.kpi-week')?.innerText || '').startsWith('{before + 1} ')"
         )
+        # the cards update one by one: wait until every card shows this week's frame
+        page.wait_for_function(
+            "document.querySelectorAll('[class*=\"kpi-\"]').length === "
+            f"document.querySelectorAll('.frame-{before + 1}').length"
+        )
 
 
 def choose(page, label: str, option: str) -> None:
