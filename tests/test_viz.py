@@ -99,7 +99,9 @@ def weeks_shown(rc) -> int:
 def kpi(rc, label: str) -> str:
     """Text of a KPI card."""
     name = f"kpi-{label.replace(' ', '-')}"
-    (card,) = [w for w in rc.find(HTML).widgets if w.attributes.get("class") == name]
+    (card,) = [
+        w for w in rc.find(HTML).widgets if name in (w.attributes.get("class") or "").split()
+    ]
     return card.unsafe_innerHTML
 
 
