@@ -16,7 +16,9 @@ from pydantic_core import PydanticUndefined
 
 from simulation.policies import CountryTerms, LicencePolicy, Phase
 from simulation.scenario import (
+    BuyerConfig,
     CapacityStep,
+    CustomsConfig,
     DomesticProducerConfig,
     ExporterConfig,
     IncentiveConfig,
@@ -30,8 +32,10 @@ from simulation.scenario import (
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[simulation]", SimulationConfig),
     ("[market]", MarketConfig),
+    ("[customs]", CustomsConfig),
     ("[[exporters]]", ExporterConfig),
     ("[[oems]]", OEMConfig),
+    ("[[buyers]]", BuyerConfig),
     ("[irel]", IRELConfig),
     ("[[irel.expansions]]", CapacityStep),
     ("[incentive]", IncentiveConfig),
@@ -41,6 +45,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
 
 UNITS = [  # (name suffix, unit) - first match wins
     ("_t_per_week_per_year", "t/week per year"),
+    ("_t_per_week_per_week", "t/week per week"),
+    ("_share_per_year", "share per year"),
+    ("_kg_per_t_controlled", "kg Dy+Tb per t magnet"),
     ("_t_oxide_per_year", "t REO/yr"),
     ("_t_per_week", "t/week"),
     ("_t_per_year", "t/yr"),
@@ -66,7 +73,13 @@ UNITS = [  # (name suffix, unit) - first match wins
 SOURCE = re.compile(r"C-[A-Z]+-\d+|SF-\d|DERIVED|UNSOURCED|assumption|DESIGN")
 
 
-EXACT_UNITS = {"weeks": "weeks", "inr_per_usd": "INR/USD", "count": "firms"}
+EXACT_UNITS = {
+    "weeks": "weeks",
+    "inr_per_usd": "INR/USD",
+    "count": "firms",
+    "max_pending_orders": "orders per seller",
+    "licence_scope": "shipment or contract",
+}
 
 
 def unit_of(name: str) -> str:
@@ -167,7 +180,7 @@ def parameters_markdown() -> str:
         out += [HEADER, *rows, ""] if rows else ["No parameters.", ""]
     for title, model in (
         ("[[licensing.phases]]", Phase),
-        ("countries.XX (preferential)", CountryTerms),
+        ("countries.XX (case_by_case, quota, preferential)", CountryTerms),
     ):
         out += [f"### {title}", "", HEADER, *_rows(model), ""]
     return "\n".join(out).rstrip() + "\n"
