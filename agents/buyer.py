@@ -222,8 +222,7 @@ class MagnetBuyer(Agent):
         )
         uses = {
             "controlled": self.need_t("controlled") * shares["mixed"],
-            "free": free_only_t * shares["free_only"]
-            + self.mixed_free_need_t() * shares["mixed"],
+            "free": free_only_t * shares["free_only"] + self.mixed_free_need_t() * shares["mixed"],
         }
         for grade, used in uses.items():
             used = min(self.stock_t[grade], used)

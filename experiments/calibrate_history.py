@@ -6,8 +6,8 @@ H1 2025 EU and US), SF-2, SF-3 and SF-4, within the mechanism facts. This script
 parameter values marked "assumption" in the scenario files (customs identification, grade
 mix and free-only share, cover within C-IN-2/C-IN-7, licence patience, approval chances and
 shares, the desk's capacity, exporters' held stock) and scores a parameter set by
-:func:`loss`; validation observations are never read. The search is a seeded Nelder-Mead on a few seeds; confirm the
-result with ``magshock validate-history`` (20 seeds).
+:func:`loss`; validation observations are never read. The search is a seeded Nelder-Mead on
+a few seeds; confirm the result with ``magshock validate-history`` (20 seeds).
 
 Usage::
 
