@@ -6,13 +6,19 @@ tonnage; :class:`agents.oem.OEM` is a vehicle maker whose demand follows its pla
 
 Decision rules (each documented in the ODD):
 
-* **use**: magnets of both grades are used in fixed proportion (a motor needs both kinds of
-  magnet its design calls for: a Leontief rule, as in DisruptSC); output is the share of the
-  plan the scarcer grade allows;
+* **two lines**: a share ``free_only_share`` of demand goes into products that need only
+  uncontrolled grades (consumer electronics, e-bikes, small motors: C-LIC-4), the *free-only
+  line*; the rest, the *mixed line*, uses both grades in the ``controlled_share`` mix;
+* **use**: the mixed line uses both grades in fixed proportion (a motor needs both kinds of
+  magnet its design calls for: a Leontief rule, as in DisruptSC), so its output is capped by
+  the controlled grades in stock; uncontrolled stock is then shared pro rata between the
+  free-only line's need and the mixed line's need at that cap (:func:`line_shares`); output
+  is the two lines' shares weighted by their magnet need;
 * **order-up-to**: for each grade, order the gap between ``need x (cover target + pipeline
   weeks)`` and the position (stock + in transit + open orders), split over China and
-  non-Chinese makers by ``china_share``; uncontrolled grades only for the share of that
-  level the controlled grades in hand or firmly on order support (:meth:`supported_share`);
+  non-Chinese makers by ``china_share``; the uncontrolled need counted is the free-only
+  line's plus the mixed line's times the share the controlled grades in hand or firmly on
+  order support (:meth:`supported_share`);
 * **patience**: an order waiting for a Chinese licence longer than
   ``licence_patience_weeks`` no longer counts in the position: the buyer orders again (a new
   application - why queues hold several applications per firm, C-LIC-6) and, while China is
@@ -48,7 +54,9 @@ class MagnetBuyer(Agent):
         country: ISO code of the destination (two capital letters; ``XE`` rest of the EU,
             ``XX`` rest of the world, ``CN`` China's home market).
         end_use: end use declared on licence applications.
-        controlled_share: share of the magnet mass in controlled (Dy/Tb) grades.
+        controlled_share: share of the mixed line's magnet mass in controlled (Dy/Tb) grades.
+        free_only_share: share of magnet demand used in products that need only uncontrolled
+            grades (the free-only line, C-LIC-4); 0 = every product needs both grades.
         china_share: share ordered from Chinese makers (the rest from non-Chinese makers).
         initial_inventory_weeks: opening stock, weeks of need.
         cover_target_weeks: cover aimed for, weeks of need.
@@ -68,6 +76,7 @@ class MagnetBuyer(Agent):
         country: str,
         end_use: str = "automotive",
         controlled_share: float = 1.0,
+        free_only_share: float = 0.0,
         china_share: float = 0.9,
         initial_inventory_weeks: float = 2.5,
         cover_target_weeks: float = 2.5,
@@ -81,6 +90,7 @@ class MagnetBuyer(Agent):
         self.country = country
         self.end_use = end_use
         self.controlled_share = controlled_share
+        self.free_only_share = free_only_share
         self.china_share = china_share
         self.initial_inventory_weeks = initial_inventory_weeks
         self.cover_target_weeks = cover_target_weeks
@@ -99,6 +109,7 @@ class MagnetBuyer(Agent):
         self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
         self.consumed_t = dict.fromkeys(GRADES, 0.0)
         self.output_share = 1.0
+        self.line_output_share = {"free_only": 1.0, "mixed": 1.0}
         self.ordered_t = 0.0
         self.blocked = False
         self._denied_recently: list[Order] = []
@@ -109,9 +120,23 @@ class MagnetBuyer(Agent):
         raise NotImplementedError
 
     def need_t(self, grade: str) -> float:
-        """Need of one grade this week at full output, t."""
-        share = self.controlled_share if grade == "controlled" else 1.0 - self.controlled_share
-        return self.full_need_t() * share
+        """Need of one grade this week at full output (both lines), t."""
+        return self.full_need_t() * self.grade_share(grade)
+
+    def grade_share(self, grade: str) -> float:
+        """Share of the full need in ``grade`` (both lines)."""
+        mixed = 1.0 - self.free_only_share
+        if grade == "controlled":
+            return mixed * self.controlled_share
+        return self.free_only_share + mixed * (1.0 - self.controlled_share)
+
+    def free_only_need_t(self) -> float:
+        """Uncontrolled grades the free-only line needs this week at full output, t."""
+        return self.full_need_t() * self.free_only_share
+
+    def mixed_free_need_t(self) -> float:
+        """Uncontrolled grades the mixed line needs this week at full output, t."""
+        return self.full_need_t() * (1.0 - self.free_only_share) * (1.0 - self.controlled_share)
 
     # ------------------------------------------------------------------ set-up
     def connect(
@@ -178,15 +203,29 @@ class MagnetBuyer(Agent):
                 self.received_by_grade_t[shipment.grade] += shipment.tonnes
 
     def use(self) -> None:
-        """Use magnets for as much of the plan as the scarcer grade allows (Leontief)."""
-        share = 1.0
-        needs = {g: self.need_t(g) for g in GRADES}
-        for grade, need in needs.items():
-            if need > EPS:
-                share = min(share, self.stock_t[grade] / need)
-        self.output_share = share
-        for grade, need in needs.items():
-            used = min(self.stock_t[grade], need * share)
+        """Run both lines on the stock in hand (module docstring, :func:`line_shares`)."""
+        full = self.full_need_t()
+        free_only_t = self.free_only_need_t()
+        shares = line_shares(
+            self.stock_t["controlled"],
+            self.stock_t["free"],
+            self.need_t("controlled"),
+            self.mixed_free_need_t(),
+            free_only_t,
+        )
+        self.line_output_share = shares
+        mixed_t = full - free_only_t
+        self.output_share = (
+            (free_only_t * shares["free_only"] + mixed_t * shares["mixed"]) / full
+            if full > EPS
+            else 1.0
+        )
+        uses = {
+            "controlled": self.need_t("controlled") * shares["mixed"],
+            "free": free_only_t * shares["free_only"] + self.mixed_free_need_t() * shares["mixed"],
+        }
+        for grade, used in uses.items():
+            used = min(self.stock_t[grade], used)
             self.consumed_t[grade] = used
             self.stock_t[grade] -= used
 
@@ -242,7 +281,7 @@ class MagnetBuyer(Agent):
         for grade in GRADES:
             need = self.need_t(grade)
             if grade == "free":
-                need *= supported
+                need = self.free_only_need_t() + self.mixed_free_need_t() * supported
             held = self.stock_t[grade] + self._transit_t[grade]
             excess = held + firm[grade] - need * (self.max_cover_weeks + self.pipeline_weeks)
             if excess > EPS:
@@ -273,8 +312,9 @@ class MagnetBuyer(Agent):
         """Share of planned use the controlled grades in hand or firmly on order support.
 
         Stock + in transit + open orders not waiting for a licence, over ``cover target``
-        weeks of controlled need (1 when nothing is controlled). Uncontrolled grades are
-        ordered only for that share (a motor needs both; assumption).
+        weeks of controlled need (1 when nothing is controlled). The mixed line's uncontrolled
+        grades are ordered only for that share (a motor needs both; assumption); the
+        free-only line's in full.
         """
         on_order = sum(
             o.open_t for o in self.orders if o.grade == "controlled" and o.licence != "pending"
@@ -387,6 +427,28 @@ class RegionalBuyer(MagnetBuyer):
         self.receive_shipments()
         self.use()
         self.reorder()
+
+
+def line_shares(
+    controlled_t: float,
+    free_t: float,
+    controlled_need_t: float,
+    mixed_free_need_t: float,
+    free_only_need_t: float,
+) -> dict[str, float]:
+    """Output shares of the free-only and the mixed line from the stock in hand (0-1).
+
+    The mixed line is capped by its controlled grades, ``cap = controlled / controlled need``
+    (Leontief). Uncontrolled stock is shared pro rata between the free-only line's need and
+    the mixed line's need at that cap: both lines get the same share ``r`` of the free need
+    they can use, so no uncontrolled tonne idles while either line could use it, and neither
+    line is served first (the aggregate stands for many firms, each holding its own stock;
+    assumption). With no free-only line this is the Leontief rule ``min`` over grades.
+    """
+    cap = min(1.0, controlled_t / controlled_need_t) if controlled_need_t > EPS else 1.0
+    usable = free_only_need_t + mixed_free_need_t * cap
+    r = min(1.0, free_t / usable) if usable > EPS else 1.0
+    return {"free_only": r, "mixed": cap * r}
 
 
 def _normalised(sellers: list[tuple[MagnetSeller, float]]) -> list[tuple[MagnetSeller, float]]:

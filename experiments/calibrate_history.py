@@ -4,10 +4,10 @@ CALIBRATION.md ("Calibration and validation") allows the history scenario to be 
 C-LIC-5 (all-destination exports April-July 2025, the May and July 2025 destination splits,
 H1 2025 EU and US), SF-2, SF-3 and SF-4, within the mechanism facts. This script sets only
 parameter values marked "assumption" in the scenario files (customs identification, grade
-mix, cover within C-IN-2/C-IN-7, licence patience, approval chances and shares, the desk's
-capacity, exporters' held stock) and scores a parameter set by :func:`loss`; validation
-observations are never read. The search is a seeded Nelder-Mead on a few seeds; confirm the
-result with ``magshock validate-history`` (20 seeds).
+mix and free-only share, cover within C-IN-2/C-IN-7, licence patience, approval chances and
+shares, the desk's capacity, exporters' held stock) and scores a parameter set by
+:func:`loss`; validation observations are never read. The search is a seeded Nelder-Mead on
+a few seeds; confirm the result with ``magshock validate-history`` (20 seeds).
 
 Usage::
 
@@ -62,6 +62,7 @@ SPACE: dict[str, tuple[float, float]] = {
     "cs_in_oem": (0.3, 0.95),
     **{f"cover_{c}": (2.0, 6.0) for c in REGIONS},  # C-IN-7: 2-6 weeks
     "cover_jp_compact": (2.0, 6.0),
+    **{f"fo_{c}": (0.0, 0.8) for c in REGIONS},  # free-only line's share (C-LIC-4, C-LIC-10)
 }
 
 
@@ -96,6 +97,7 @@ def apply(raw: dict[str, Any], x: dict[str, float]) -> dict[str, Any]:
             continue
         buyer["licence_patience_weeks"] = x.get("patience", buyer["licence_patience_weeks"])
         buyer["controlled_share"] = x.get(f"cs_{c}", buyer["controlled_share"])
+        buyer["free_only_share"] = x.get(f"fo_{c}", buyer.get("free_only_share", 0.0))
         if f"cover_{c}" in x:
             buyer["initial_inventory_weeks"] = buyer["cover_target_weeks"] = x[f"cover_{c}"]
     for oem in data["oems"]:
@@ -175,11 +177,22 @@ def loss(m: dict[str, float]) -> float:
 FAST_START = date(2024, 12, 27)  # a Friday, 14 weeks before 4 Apr 2025
 
 
-def search(start: dict[str, float], seeds: list[int], iterations: int) -> dict[str, float]:
-    """Nelder-Mead on the unit cube of ``SPACE`` (clipped), from ``start``."""
+def search(
+    start: dict[str, float], seeds: list[int], iterations: int, free: list[str] | None = None
+) -> dict[str, float]:
+    """Nelder-Mead on the unit cube of ``SPACE`` (clipped), from ``start``.
+
+    ``free`` (name prefixes) limits the search to those parameters; the others keep their
+    ``start`` values. The first simplex steps 0.1 of each parameter's range (scipy's default
+    step, 5% of the start value, is nil for a parameter starting at 0).
+    """
     raw = load_scenario("history_2025").model_dump(mode="python", serialize_as_any=True)
-    fixed = {k: v for k, v in start.items() if k not in SPACE}
-    names = [k for k in start if k in SPACE]
+
+    def searched(k: str) -> bool:
+        return k in SPACE and (free is None or any(k.startswith(p) for p in free))
+
+    fixed = {k: v for k, v in start.items() if not searched(k)}
+    names = [k for k in start if searched(k)]
     lows = np.array([SPACE[n][0] for n in names])
     highs = np.array([SPACE[n][1] for n in names])
 
@@ -191,7 +204,10 @@ def search(start: dict[str, float], seeds: list[int], iterations: int) -> dict[s
         return value + 10 * float(np.sum(np.clip(u - 1, 0, None) + np.clip(-u, 0, None)))
 
     u0 = (np.array([start[n] for n in names]) - lows) / (highs - lows)
-    best = minimize(f, u0, method="Nelder-Mead", options={"maxfev": iterations, "xatol": 1e-3})
+    steps = np.where(u0 > 0.9, -0.1, 0.1)
+    simplex = np.vstack([u0, u0 + np.diag(steps)])
+    options = {"maxfev": iterations, "xatol": 1e-3, "initial_simplex": simplex}
+    best = minimize(f, u0, method="Nelder-Mead", options=options)
     x = {**fixed, **to_x(best.x)}
     print(f"loss {best.fun:.3f}")
     for key, value in evaluate(raw, x, seeds, FAST_START).items():
@@ -204,10 +220,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument(
+        "--free", nargs="*", default=None, help="name prefixes to search (default: all)"
+    )
     args = parser.parse_args()
     raw = load_scenario("history_2025").model_dump(mode="python", serialize_as_any=True)
     start = current(raw)
-    x = search(start, list(range(args.seeds)), args.iterations)
+    x = search(start, list(range(args.seeds)), args.iterations, args.free)
     for key, value in x.items():
         print(f"{key} = {value:.3f}  (was {start[key]:.3f})")
 
@@ -232,6 +251,7 @@ def current(raw: dict[str, Any]) -> dict[str, float]:
     for c in REGIONS:
         x[f"cs_{c}"] = by_country[c]["controlled_share"]
         x[f"cover_{c}"] = by_country[c]["cover_target_weeks"]
+        x[f"fo_{c}"] = by_country[c].get("free_only_share", 0.0)
     x["cs_in_oem"] = next(o for o in raw["oems"] if o["country"] == "IN")["controlled_share"]
     x["cover_jp_compact"] = next(o for o in raw["oems"] if o["name"] == "jp-compact")[
         "cover_target_weeks"

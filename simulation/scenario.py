@@ -241,7 +241,17 @@ class BuyerConfig(_Section):
         0.5,
         ge=0,
         le=1,
-        description="Share of magnet mass in controlled (Dy/Tb) grades (assumption).",
+        description="Share of the mixed line's magnet mass in controlled (Dy/Tb) grades "
+        "(all of it when free_only_share = 0; assumption).",
+    )
+    free_only_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of magnet demand used in products that need only uncontrolled "
+        "grades (consumer electronics, e-bikes, small motors; the free-only line keeps "
+        "ordering and producing without controlled grades), share (assumption; C-LIC-4, "
+        "C-LIC-10).",
     )
     china_share: float = Field(
         0.9, ge=0, le=1, description="Share bought from Chinese makers (assumption)."
