@@ -61,8 +61,17 @@ def test_roles_follow_the_calibration_rule(obs):
     by_key = {o.key: o for o in obs.observation}
     for month in ("04", "05", "06", "07"):  # C-LIC-5 monthly, all destinations: calibration
         assert by_key[f"exports_all_2025_{month}"].role == "calibration"
-    assert {o.role for o in obs.observation if o.id == "C-MKT-8"} == {"validation"}
-    assert by_key["exports_all_2025_h1"].role == "validation"  # not among the named targets
+    # facts that also size the model (ODD §7.2) cannot validate it: consistency checks
+    inputs = {
+        "exports_all_2024",
+        "yoy_all_2024",
+        "share_de_kr_us_2024_jan_jul",
+        "exports_all_2025_h1",
+        "yoy_all_2025_h1",
+    }
+    assert {by_key[k].role for k in inputs} == {"consistency"}
+    others = {o.role for o in obs.observation if o.id == "C-MKT-8" and o.key not in inputs}
+    assert others == {"validation"}
     assert {b.role for b in obs.band if b.id == "SF-5"} == {"consistency"}
     assert {b.role for b in obs.band if b.id != "SF-5"} == {"calibration"}
 
