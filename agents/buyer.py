@@ -241,11 +241,6 @@ class MagnetBuyer(Agent):
             order.licence == "pending" and week - order.placed_week >= self.licence_patience_weeks
         )
 
-    def position_t(self, grade: str, week: int) -> float:
-        """Stock + in transit + counted open orders of ``grade``, t."""
-        on_order = sum(o.open_t for o in self.orders if o.grade == grade and self._counted(o, week))
-        return self.stock_t[grade] + self.in_transit_t(grade) + on_order
-
     def _open_orders(self, week: int) -> tuple[dict, dict, dict, bool]:
         """One pass over the open orders.
 
@@ -259,7 +254,7 @@ class MagnetBuyer(Agent):
         overdue = False
         for o in self.orders:
             if o.licence == "pending":
-                if week - o.placed_week >= self.licence_patience_weeks:
+                if not self._counted(o, week):
                     overdue = overdue or o.seller.source == "china"
                     continue
                 counted[o.grade] += o.open_t

@@ -17,7 +17,7 @@ Chinese exporters and non-Chinese makers share this behaviour (ODD §7.12-7.16):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mesa import Agent
 
@@ -343,10 +343,6 @@ class MagnetSeller(Agent):
     def total_stock_t(self) -> float:
         """Finished stock, both grades, t."""
         return sum(self.stock_t.values())
-
-    def describe(self) -> dict[str, Any]:
-        """A small summary for the agent table."""
-        return {"name": self.name, "stock_t": self.total_stock_t, "open_t": self.open_t()}
 
 
 def _spent(licence: Licence, week: int) -> bool:
