@@ -216,7 +216,7 @@ class LicensingAuthority(Agent):
     def __init__(self, model: Any, policy: LicencePolicy) -> None:
         super().__init__(model)
         self.policy = policy
-        self._cached: tuple[int, LicencePolicy, LicencePolicy] | None = None
+        self._cached: tuple[int, LicencePolicy, LicencePolicy, dict] | None = None
         self._phase: LicencePolicy | None = None
         self.queue = ReviewQueue()
         self.issued: list[Licence] = []
@@ -241,12 +241,22 @@ class LicensingAuthority(Agent):
         """The policy in force in ``week`` (a timeline's phase), looked up once per week."""
         cached = self._cached
         if cached is None or cached[0] != week or cached[1] is not self.policy:
-            cached = self._cached = (week, self.policy, self.policy.active(week))
+            cached = self._cached = (week, self.policy, self.policy.active(week), {})
         return cached[2]
 
     def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
-        """Whether exports of ``product`` to ``destination`` need a licence in ``week``."""
-        return self.in_force(week).requires_licence(destination, week, product)
+        """Whether exports of ``product`` to ``destination`` need a licence in ``week``.
+
+        Asked once per destination, product and week of the policy in force (a policy's
+        answer depends only on those: :meth:`LicencePolicy.requires_licence`).
+        """
+        policy = self.in_force(week)
+        answers = self._cached[3]
+        key = (destination, product)
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = policy.requires_licence(destination, week, product)
+        return answer
 
     def extraterritorial(self, week: int) -> bool:
         """Whether non-Chinese controlled-grade magnets need a Chinese licence (C-LIC-7)."""

@@ -113,6 +113,8 @@ class MagnetBuyer(Agent):
         self.ordered_t = 0.0
         self.blocked = False
         self._denied_recently: list[Order] = []
+        self._needs_key: tuple[float, float, float] | None = None
+        self._needs = (0.0, 0.0, 0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------------ demand
     def full_need_t(self) -> float:
@@ -121,7 +123,28 @@ class MagnetBuyer(Agent):
 
     def need_t(self, grade: str) -> float:
         """Need of one grade this week at full output (both lines), t."""
-        return self.full_need_t() * self.grade_share(grade)
+        needs = self.needs()
+        return needs[1] if grade == "controlled" else needs[2]
+
+    def needs(self) -> tuple[float, float, float, float, float]:
+        """This week's needs at full output, t (five figures).
+
+        All grades, controlled, uncontrolled (both lines), the free-only line's, and the
+        mixed line's uncontrolled. Computed once per distinct full need and grade mix (the
+        hot loops ask many times a week); the arithmetic is that of :meth:`grade_share`.
+        """
+        full = self.full_need_t()
+        key = (full, self.free_only_share, self.controlled_share)
+        if key != self._needs_key:
+            self._needs_key = key
+            self._needs = (
+                full,
+                full * self.grade_share("controlled"),
+                full * self.grade_share("free"),
+                full * self.free_only_share,
+                full * (1.0 - self.free_only_share) * (1.0 - self.controlled_share),
+            )
+        return self._needs
 
     def grade_share(self, grade: str) -> float:
         """Share of the full need in ``grade`` (both lines)."""
@@ -132,11 +155,11 @@ class MagnetBuyer(Agent):
 
     def free_only_need_t(self) -> float:
         """Uncontrolled grades the free-only line needs this week at full output, t."""
-        return self.full_need_t() * self.free_only_share
+        return self.needs()[3]
 
     def mixed_free_need_t(self) -> float:
         """Uncontrolled grades the mixed line needs this week at full output, t."""
-        return self.full_need_t() * (1.0 - self.free_only_share) * (1.0 - self.controlled_share)
+        return self.needs()[4]
 
     # ------------------------------------------------------------------ set-up
     def connect(
@@ -204,14 +227,10 @@ class MagnetBuyer(Agent):
 
     def use(self) -> None:
         """Run both lines on the stock in hand (module docstring, :func:`line_shares`)."""
-        full = self.full_need_t()
-        free_only_t = self.free_only_need_t()
+        full, controlled_need, _, free_only_t, mixed_free_t = self.needs()
+        stock = self.stock_t
         shares = line_shares(
-            self.stock_t["controlled"],
-            self.stock_t["free"],
-            self.need_t("controlled"),
-            self.mixed_free_need_t(),
-            free_only_t,
+            stock["controlled"], stock["free"], controlled_need, mixed_free_t, free_only_t
         )
         self.line_output_share = shares
         mixed_t = full - free_only_t
@@ -220,14 +239,14 @@ class MagnetBuyer(Agent):
             if full > EPS
             else 1.0
         )
-        uses = {
-            "controlled": self.need_t("controlled") * shares["mixed"],
-            "free": free_only_t * shares["free_only"] + self.mixed_free_need_t() * shares["mixed"],
-        }
-        for grade, used in uses.items():
-            used = min(self.stock_t[grade], used)
+        uses = (
+            ("controlled", controlled_need * shares["mixed"]),
+            ("free", free_only_t * shares["free_only"] + mixed_free_t * shares["mixed"]),
+        )
+        for grade, used in uses:
+            used = min(stock[grade], used)
             self.consumed_t[grade] = used
-            self.stock_t[grade] -= used
+            stock[grade] -= used
 
     def in_transit_t(self, grade: str | None = None) -> float:
         """Magnets shipped to us (or held by customs) but not yet arrived, t."""
@@ -273,19 +292,20 @@ class MagnetBuyer(Agent):
         self.blocked = overdue or bool(self._denied_recently)
         self._denied_recently = []
         supported = self._supported(firm["controlled"])
+        _, controlled_need, _, free_only_t, mixed_free_t = self.needs()
+        cover = self.cover_target_weeks + self.pipeline_weeks
+        ceiling = self.max_cover_weeks + self.pipeline_weeks
         for grade in GRADES:
-            need = self.need_t(grade)
-            if grade == "free":
-                need = self.free_only_need_t() + self.mixed_free_need_t() * supported
+            need = free_only_t + mixed_free_t * supported if grade == "free" else controlled_need
             held = self.stock_t[grade] + self._transit_t[grade]
-            excess = held + firm[grade] - need * (self.max_cover_weeks + self.pipeline_weeks)
+            excess = held + firm[grade] - need * ceiling
             if excess > EPS:
                 cancelled = self._cancel(grade, excess)
                 firm[grade] -= cancelled
                 counted[grade] -= cancelled
             if need <= EPS:
                 continue
-            gap = need * (self.cover_target_weeks + self.pipeline_weeks) - held - counted[grade]
+            gap = need * cover - held - counted[grade]
             if gap <= EPS:
                 continue
             self.ordered_t += gap

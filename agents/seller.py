@@ -80,6 +80,7 @@ class MagnetSeller(Agent):
         self._by_application: dict[int, Order] = {}
         self._contract_licences: dict[int, list[Licence]] = {}
         self._contract_pending: set[int] = set()
+        self._rank: dict[MagnetBuyer, int] = {}
 
     # ------------------------------------------------------------------ set-up
     def expect(self, sales_t: dict[str, float]) -> None:
@@ -90,21 +91,25 @@ class MagnetSeller(Agent):
 
     # ------------------------------------------------------------------ licences
     def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
-        """Whether a sale of ``grade`` to ``buyer`` in ``week`` needs a Chinese licence."""
+        """Whether a sale of ``grade`` to ``buyer`` in ``week`` needs a Chinese licence.
+
+        Depends only on the buyer's country, the grade and the week (:meth:`ship` asks once
+        per country and grade).
+        """
         return False
 
     def place_order(self, buyer: MagnetBuyer, grade: str, tonnes: float, week: int) -> Order:
         """Book ``buyer``'s order; file a licence application for it if one is needed."""
-        market = self.model.market
+        model = self.model
         order = Order(
-            id=market.next_order_id(),
-            buyer=buyer,
-            seller=self,
-            grade=grade,
-            tonnes=tonnes,
-            open_t=tonnes,
-            placed_week=week,
-            expires_week=week + self.model.spec.market.order_expiry_weeks,
+            model.market.next_order_id(),
+            buyer,
+            self,
+            grade,
+            tonnes,
+            tonnes,
+            week,
+            week + model.spec.market.order_expiry_weeks,
         )
         self.book.append(order)
         if self.licence_required(buyer, grade, week):
@@ -257,53 +262,84 @@ class MagnetSeller(Agent):
     def ship(self, week: int) -> None:
         """Expire stale orders, then ship in priority order as far as stock and licences allow."""
         market = self.model.market
-        self.shipped_t = dict.fromkeys(GRADES, 0.0)
-        for order in self.book:
-            if order.open_t <= EPS:
+        shipped = self.shipped_t = dict.fromkeys(GRADES, 0.0)
+        stock = self.stock_t
+        live, ready = self._sweep(week)
+        required: dict[tuple[str, str], bool] = {}  # licence_required by (country, grade)
+        for order in ready:
+            grade = order.grade
+            left = stock[grade]
+            if left <= EPS:
+                if stock["controlled"] <= EPS and stock["free"] <= EPS:
+                    break  # sold out: no later order can ship
                 continue
-            if order.licence_ref is not None and _spent(order.licence_ref, week):
-                self.close(order, cancelled=True)  # its licence expired, ran out or was revoked
-            elif week > order.expires_week and order.licence != "pending":
-                self.close(order, expired=True)
-        self.book = [o for o in self.book if o.open_t > EPS]
-        per_shipment = self.model.spec.market.licence_scope == "shipment"
-        ready = [
-            o
-            for o in self.book
-            if o.open_t > EPS
-            and self.stock_t[o.grade] > EPS
-            and not (per_shipment and o.licence == "pending")  # waits for its decision
-        ]
-        for order in sorted(ready, key=self.priority):
-            stock = self.stock_t[order.grade]
-            if stock <= EPS:
-                continue
-            licensed = self.licence_required(order.buyer, order.grade, week)
-            tonnes = min(order.open_t, stock, self._allowance_t(order, week, licensed))
+            buyer = order.buyer
+            key = (buyer.country, grade)
+            licensed = required.get(key)
+            if licensed is None:
+                licensed = required[key] = self.licence_required(buyer, grade, week)
+            if licensed:
+                tonnes = min(order.open_t, left, self._allowance_t(order, week, True))
+            else:
+                tonnes = min(order.open_t, left)
             if tonnes <= EPS:
                 continue
             if licensed:
                 self._draw_licence(order, tonnes, week)
-            self.stock_t[order.grade] = stock - tonnes
+            stock[grade] = left - tonnes
             order.open_t -= tonnes
-            self.shipped_t[order.grade] += tonnes
+            shipped[grade] += tonnes
             market.dispatch(
                 self,
-                order.buyer,
-                Shipment(
-                    self.source, self.unique_id, tonnes, week + self.lead_time_weeks, order.grade
-                ),
+                buyer,
+                Shipment(self.source, self.unique_id, tonnes, week + self.lead_time_weeks, grade),
                 week,
                 licensed=licensed,
             )
             if order.open_t <= EPS:
                 order.open_t = 0.0
-                order.buyer.order_closed(order)
-        self.book = [o for o in self.book if o.open_t > EPS]
+                buyer.order_closed(order)
+        self.book = [o for o in live if o.open_t > EPS]
         for grade in GRADES:
             self.expected_sales_t[grade] += SALES_SMOOTHING * (
-                self.shipped_t[grade] - self.expected_sales_t[grade]
+                shipped[grade] - self.expected_sales_t[grade]
             )
+
+    def _sweep(self, week: int) -> tuple[list[Order], list[Order]]:
+        """Close stale orders; return the live book and the orders ready to ship, in priority.
+
+        Stale: its licence expired, ran out or was revoked (cancelled), or past its expiry
+        week and not waiting for a licence (expired). Ready: live, its grade in stock, and
+        not waiting for a per-shipment licence decision. The book is in (placed_week, id)
+        order, so bucketing by the first two keys of :meth:`priority` keeps that order inside
+        each bucket: a stable sort in one pass.
+        """
+        stock = self.stock_t
+        per_shipment = self.model.spec.market.licence_scope == "shipment"
+        live: list[Order] = []
+        buckets: tuple[list[Order], ...] = ([], [], [], [])
+        rank = self._rank
+        for order in self.book:
+            if order.open_t <= EPS:
+                continue
+            if order.licence_ref is not None and _spent(order.licence_ref, week):
+                self.close(order, cancelled=True)
+                continue
+            if week > order.expires_week and order.licence != "pending":
+                self.close(order, expired=True)
+                continue
+            live.append(order)
+            if stock[order.grade] > EPS and not (per_shipment and order.licence == "pending"):
+                buyer = order.buyer
+                r = rank.get(buyer)
+                if r is None:
+                    r = rank[buyer] = self._rank_of(buyer)
+                buckets[r].append(order)
+        return live, [*buckets[0], *buckets[1], *buckets[2], *buckets[3]]
+
+    def _rank_of(self, buyer: MagnetBuyer) -> int:
+        """Bucket of ``buyer``'s orders: the first two keys of :meth:`priority` (0-3)."""
+        return 2 * (buyer.country not in self.contract_countries) + (buyer.country == self.country)
 
     # ------------------------------------------------------------------ production
     def wanted_output_t(self) -> dict[str, float]:

@@ -16,7 +16,7 @@ Target (issue [2 of 6]): ours / reference <= 1.5 for the closed market against t
 before the issue, as it adds every destination, China's home market and order books.
 
     .venv/bin/python benchmarks/run_cost.py [--small] [--repeats N] [--ref COMMIT] [--seeds N]
-        [--target RATIO] [--same-output]
+        [--target RATIO] [--same-output] [--scenario history_2025]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SCENARIOS = ("baseline_2025", "history_2025")
 TARGET_RATIO = 1.5
 
 
-def child(tree: str, seeds: int) -> None:
+def child(tree: str, seeds: int, scenarios: tuple[str, ...] = SCENARIOS) -> None:
     """Time ``simulate`` over the scenarios and seeds with magshock imported from ``tree``."""
     sys.path.insert(0, tree)
     import pandas as pd
@@ -46,7 +46,7 @@ def child(tree: str, seeds: int) -> None:
     from simulation.run import simulate
     from simulation.scenario import load_scenario
 
-    specs = [load_scenario(name) for name in SCENARIOS]
+    specs = [load_scenario(name) for name in scenarios]
     simulate(specs[0], rng=0)  # warm-up
     digest = hashlib.sha256()
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -68,9 +68,9 @@ def child(tree: str, seeds: int) -> None:
     )
 
 
-def measure(tree: Path, seeds: int) -> dict:
+def measure(tree: Path, seeds: int, scenarios: tuple[str, ...] = SCENARIOS) -> dict:
     """One child run for ``tree``; its JSON line, with the noise note added."""
-    m = run_quiet([sys.executable, __file__, "--child", str(tree), str(seeds)])
+    m = run_quiet([sys.executable, __file__, "--child", str(tree), str(seeds), *scenarios])
     result = json.loads(m.stdout.strip().splitlines()[-1])
     if not Path(result["module"]).resolve().is_relative_to(tree.resolve()):
         raise RuntimeError(f"child for {tree} imported magshock from {result['module']}")
@@ -86,10 +86,17 @@ def main() -> None:
             "--same-output", action="store_true", help="also require identical weekly tables"
         )
         parser.add_argument("--seeds", type=int, default=None, help="seeds per scenario")
+        parser.add_argument(
+            "--scenario",
+            action="append",
+            choices=SCENARIOS,
+            help="time only this scenario (repeatable; default: both)",
+        )
 
     args = parse_args(__doc__.splitlines()[0], extra)
     seeds = args.seeds or (2 if args.small else 10)
     repeats = args.repeats or (2 if args.small else 5)
+    scenarios = tuple(args.scenario or SCENARIOS)
     header(f"per-run cost: this tree vs {args.ref}", args.small)
     with tempfile.TemporaryDirectory(prefix="magshock-cost-") as tmp:
         ref_tree = Path(tmp) / "ref"
@@ -100,10 +107,10 @@ def main() -> None:
             cpu = {label: Series(f"{label}, CPU", "ms/run") for label in trees}
             wall = {label: Series(f"{label}, wall", "ms/run") for label in trees}
             hashes: dict[str, set[str]] = {label: set() for label in trees}
-            print(f"   {seeds} seeds x {', '.join(SCENARIOS)}, {repeats} repeats, alternating")
+            print(f"   {seeds} seeds x {', '.join(scenarios)}, {repeats} repeats, alternating")
             for _ in range(repeats):
                 for label, tree in trees.items():
-                    r = measure(tree, seeds)
+                    r = measure(tree, seeds, scenarios)
                     cpu[label].values.append(1000 * r["cpu_seconds"] / r["runs"])
                     wall[label].values.append(1000 * r["seconds"] / r["runs"])
                     hashes[label].add(r["sha256"])
@@ -127,7 +134,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]), tuple(sys.argv[4:]) or SCENARIOS)
     else:
         main()

@@ -207,8 +207,8 @@ class Market:
         price gap, C-PLI-4).
         """
         producers = self.model.domestic_producers
-        if not producers:
-            return
+        if not any(p.stock_t > EPS for p in producers):
+            return  # nothing to sell
         gaps: dict[MagnetBuyer, float] = {}
         for buyer in self.model.buyers:
             if buyer.country != "IN":

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from mesa import DataCollector, Model
+from mesa import Model
 from mesa.agent import AgentSet
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
@@ -152,8 +152,9 @@ class MagnetSupplyModel(Model):
         self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
         self._stat_keys = reporters.aggregate_keys(spec)
         self.stats: dict[str, float] = dict.fromkeys(self._stat_keys, 0.0)
-        self.datacollector = DataCollector(
-            model_reporters=reporters.model_reporters(self._stat_keys),
+        self._aggregate = reporters.Aggregator(self._stat_keys)
+        self.datacollector = reporters.WeeklyCollector(
+            self._stat_keys,
             agenttype_reporters=reporters.agent_reporters() if collect_agent_data else None,
         )
 
@@ -182,6 +183,10 @@ class MagnetSupplyModel(Model):
         )
         for cfg in spec.domestic_producers:
             DomesticProducer(self, **cfg.model_dump())
+        self._sellers: list[MagnetSeller] = [
+            *self._of_type(ChineseExporter),
+            *self._of_type(RestOfWorldSupplier),
+        ]
         exporters = list(self.agents_by_type[ChineseExporter])
         weights = np.array([e.capacity_t_per_week for e in exporters], dtype=float)
         weights = (
@@ -209,6 +214,8 @@ class MagnetSupplyModel(Model):
             china = all_china if buyer.china_share > 0 or buyer.country == HOME else []
             buyer.connect(china, [] if buyer.country == HOME else self._row_for(buyer.country))
             buyers.append(buyer)
+        self._regional_buyers: list[RegionalBuyer] = self._of_type(RegionalBuyer)
+        self._buyers: list[MagnetBuyer] = [*self.oems, *self._regional_buyers]
         expected: dict[int, dict[str, float]] = {}
         for buyer in buyers:
             for seller_id, by_grade in buyer.expected_sales().items():
@@ -242,18 +249,22 @@ class MagnetSupplyModel(Model):
 
     @property
     def regional_buyers(self) -> list[RegionalBuyer]:
-        """Aggregate destination buyers (list; may be empty)."""
-        return self._of_type(RegionalBuyer)
+        """Aggregate destination buyers (list, read-only; may be empty)."""
+        return self._regional_buyers
 
     @property
     def buyers(self) -> list[MagnetBuyer]:
-        """Every buyer: OEMs, then aggregate destinations."""
-        return [*self.oems, *self.regional_buyers]
+        """Every buyer: OEMs, then aggregate destinations (list, read-only)."""
+        return self._buyers
 
     @property
     def sellers(self) -> list[MagnetSeller]:
-        """Every maker with an order book: Chinese exporters, then non-Chinese makers."""
-        return [*self.exporters, *self.row_suppliers]
+        """Every maker with an order book: Chinese exporters, then non-Chinese makers.
+
+        A list, read-only: buyers and makers are all built with the model (only domestic
+        plants are added later, by the scheme's award).
+        """
+        return self._sellers
 
     def _of_type(self, cls: type) -> list:
         return list(self.agents_by_type[cls]) if cls in self.agents_by_type else []
@@ -321,7 +332,7 @@ class MagnetSupplyModel(Model):
         for supplier in self.row_suppliers:
             supplier.update_price()
         reporters.account_flows(self)
-        self.stats = reporters.aggregate(self, self._stat_keys)
+        self.stats = self._aggregate(self)
         self.datacollector.collect(self)
         if week + 1 >= self.horizon_weeks:
             self.running = False

@@ -213,7 +213,11 @@ class LicencePolicy(BaseModel):
         LicencePolicy.registry[default] = cls
 
     def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
-        """Whether an export of ``product`` to ``destination`` in ``week`` needs a licence."""
+        """Whether an export of ``product`` to ``destination`` in ``week`` needs a licence.
+
+        A query, not a decision: the answer may depend only on the policy's fields and the
+        arguments (the authority asks once per destination, product and week).
+        """
         return True
 
     def review_capacity(self, week: int) -> int | None:

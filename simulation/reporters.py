@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from mesa import DataCollector
 
 from agents import OEM
 from agents.buyer import SOURCES
@@ -156,57 +157,148 @@ def aggregate_keys(spec: Scenario) -> list[str]:
     return keys
 
 
-def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float]:
-    """This week's sums by destination, country, segment and group.
+class Aggregator:
+    """This week's sums by destination, country, segment and group (``aggregate_keys``).
 
-    One pass over the OEMs, then the market's and the desk's tallies by destination.
+    The key names each OEM adds to are worked out once, at construction (an OEM's country,
+    segment and group never change); each week is one pass over the OEMs, then the market's
+    and the desk's tallies by destination.
+
+    Args:
+        stat_keys: the names from :func:`aggregate_keys`.
     """
-    stats: dict[str, float] = dict.fromkeys(stat_keys, 0.0)
-    need_by_group: dict[str, float] = {}
-    controlled_need: dict[str, float] = {}
-    for o in model.oems:
-        c, g = o.country, f"{o.country}__{o.group}"
-        need = o.need_t("controlled")
-        stats[f"vehicles_produced__{c}"] += o.produced_vehicles
-        stats[f"vehicles_planned__{c}"] += o.planned_vehicles_per_week
-        stats[f"magnet_need_t__{c}"] += o.full_need_t()
-        controlled_need[c] = controlled_need.get(c, 0.0) + need
-        stats[f"firms_stopped__{c}"] += o.stopped
-        for source, tonnes in o.received_t.items():
-            stats[f"receipts_t__{c}__{source}"] += tonnes
-        stats[f"vehicles_produced__{c}__{o.segment}"] += o.produced_vehicles
-        stats[f"vehicles_planned__{c}__{o.segment}"] += o.planned_vehicles_per_week
-        stats[f"oem_produced__{g}"] += o.produced_vehicles
-        stats[f"oem_planned__{g}"] += o.planned_vehicles_per_week
-        stats[f"oem_firms_stopped__{g}"] += o.stopped
-        stats[f"oem_cover_weeks__{g}"] += o.stock_t["controlled"]
-        need_by_group[g] = need_by_group.get(g, 0.0) + need
-    for g, need in need_by_group.items():
-        key = f"oem_cover_weeks__{g}"
-        stats[key] = stats[key] / need if need > EPS else 0.0
-    for key in stats:
-        if key.startswith("demand_met_share__"):  # all grades received / all grades needed
-            _, c, source = key.split("__")
-            need = stats[f"magnet_need_t__{c}"]
-            stats[key] = stats[f"receipts_t__{c}__{source}"] / need if need > EPS else 0.0
-    market, authority = model.market, model.authority
-    _add_by_destination(stats, "china_exports_t", market.exports_t)
-    _add_by_destination(stats, "china_licensed_exports_t", market.licensed_exports_t)
-    _add_by_destination(stats, "row_sales_t", market.row_sales_t)
-    _add_by_destination(stats, "applications_filed", authority.filed_by_destination)
-    _add_by_destination(stats, "applications_pending", authority.pending_by_destination())
-    _add_by_destination(stats, "applications_decided", authority.decided_by_destination)
-    _add_by_destination(stats, "licences_approved", authority.approved_by_destination)
-    _add_by_destination(stats, "licensed_t", authority.approved_t_by_destination)
-    output: dict[str, list[tuple[float, float]]] = {}
-    for b in model.regional_buyers:
-        for dest in _groups(b.country):
-            output.setdefault(dest, []).append((b.output_share, b.full_need_t()))
-    for dest, pairs in output.items():
-        key = f"buyer_output_share__{dest}"
-        if key in stats:
-            stats[key] = _weighted(pairs)
-    return stats
+
+    def __init__(self, stat_keys: list[str]) -> None:
+        self.stat_keys = stat_keys
+        self._oem_keys: dict[OEM, tuple] = {}
+        self._met_shares = [
+            (key, f"magnet_need_t__{c}", f"receipts_t__{c}__{source}")
+            for key in stat_keys
+            if key.startswith("demand_met_share__")
+            for _, c, source in [key.split("__")]
+        ]
+
+    def _keys(self, o: OEM) -> tuple:
+        keys = self._oem_keys.get(o)
+        if keys is None:
+            c, g = o.country, f"{o.country}__{o.group}"
+            keys = self._oem_keys[o] = (
+                f"vehicles_produced__{c}",
+                f"vehicles_planned__{c}",
+                f"magnet_need_t__{c}",
+                f"firms_stopped__{c}",
+                {source: f"receipts_t__{c}__{source}" for source in SOURCES},
+                f"vehicles_produced__{c}__{o.segment}",
+                f"vehicles_planned__{c}__{o.segment}",
+                f"oem_produced__{g}",
+                f"oem_planned__{g}",
+                f"oem_firms_stopped__{g}",
+                f"oem_cover_weeks__{g}",
+            )
+        return keys
+
+    def __call__(self, model: MagnetSupplyModel) -> dict[str, float]:
+        """The week's figures, keyed by the names in ``stat_keys``."""
+        stats: dict[str, float] = dict.fromkeys(self.stat_keys, 0.0)
+        need_by_group: dict[str, float] = {}
+        for o in model.oems:
+            (
+                produced_c,
+                planned_c,
+                need_c,
+                stopped_c,
+                receipts,
+                produced_seg,
+                planned_seg,
+                produced_g,
+                planned_g,
+                stopped_g,
+                cover_g,
+            ) = self._keys(o)
+            need = o.need_t("controlled")
+            stats[produced_c] += o.produced_vehicles
+            stats[planned_c] += o.planned_vehicles_per_week
+            stats[need_c] += o.full_need_t()
+            stats[stopped_c] += o.stopped
+            for source, tonnes in o.received_t.items():
+                stats[receipts[source]] += tonnes
+            stats[produced_seg] += o.produced_vehicles
+            stats[planned_seg] += o.planned_vehicles_per_week
+            stats[produced_g] += o.produced_vehicles
+            stats[planned_g] += o.planned_vehicles_per_week
+            stats[stopped_g] += o.stopped
+            stats[cover_g] += o.stock_t["controlled"]
+            need_by_group[cover_g] = need_by_group.get(cover_g, 0.0) + need
+        for key, need in need_by_group.items():
+            stats[key] = stats[key] / need if need > EPS else 0.0
+        for key, need_key, receipts_key in self._met_shares:  # all grades received / needed
+            need = stats[need_key]
+            stats[key] = stats[receipts_key] / need if need > EPS else 0.0
+        market, authority = model.market, model.authority
+        _add_by_destination(stats, "china_exports_t", market.exports_t)
+        _add_by_destination(stats, "china_licensed_exports_t", market.licensed_exports_t)
+        _add_by_destination(stats, "row_sales_t", market.row_sales_t)
+        _add_by_destination(stats, "applications_filed", authority.filed_by_destination)
+        _add_by_destination(stats, "applications_pending", authority.pending_by_destination())
+        _add_by_destination(stats, "applications_decided", authority.decided_by_destination)
+        _add_by_destination(stats, "licences_approved", authority.approved_by_destination)
+        _add_by_destination(stats, "licensed_t", authority.approved_t_by_destination)
+        output: dict[str, list[tuple[float, float]]] = {}
+        for b in model.regional_buyers:
+            for dest in _groups(b.country):
+                output.setdefault(dest, []).append((b.output_share, b.full_need_t()))
+        for dest, pairs in output.items():
+            key = f"buyer_output_share__{dest}"
+            if key in stats:
+                stats[key] = _weighted(pairs)
+        return stats
+
+
+def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float]:
+    """This week's sums by destination, country, segment and group (see :class:`Aggregator`)."""
+    return Aggregator(stat_keys)(model)
+
+
+class WeeklyCollector(DataCollector):
+    """Mesa's DataCollector for this model's reporters, without a deepcopy per value.
+
+    Every model reporter here returns a number or a string (immutable), so Mesa's defensive
+    copy of each value each week changes nothing but the cost; the aggregates are read from
+    ``model.stats`` in one pass. Agent-type reporters (opt-in) are collected as Mesa does.
+
+    Args:
+        stat_keys: the aggregate names (:func:`aggregate_keys`), read from ``model.stats``.
+        agenttype_reporters: as for Mesa's DataCollector (or None).
+    """
+
+    def __init__(self, stat_keys: list[str], agenttype_reporters: dict | None = None) -> None:
+        super().__init__(
+            model_reporters=model_reporters(stat_keys), agenttype_reporters=agenttype_reporters
+        )
+        stats = set(stat_keys)
+        self._fixed = [
+            (self.model_vars[name].append, name)
+            for name in self.model_reporters
+            if name not in stats
+        ]
+        self._stats = [(self.model_vars[name].append, name) for name in stat_keys]
+
+    def collect(self, model: MagnetSupplyModel) -> None:
+        """Record this week's model reporters (and agent-type reporters when declared)."""
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        reporters = self.model_reporters  # looked up each week: callers may swap one
+        for append, name in self._fixed:
+            reporter = reporters[name]
+            append(getattr(model, reporter) if isinstance(reporter, str) else reporter(model))
+        stats = model.stats
+        for append, name in self._stats:
+            append(stats[name])
+        if self.agenttype_reporters:
+            self._agenttype_records[model.time] = {
+                agent_type: list(self._record_agenttype(model, agent_type))
+                for agent_type in self.agenttype_reporters
+            }
 
 
 def _groups(code: str) -> tuple[str, ...]:

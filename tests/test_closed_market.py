@@ -130,3 +130,34 @@ def test_customs_hold_delays_uncontrolled_grades_under_controls_only():
     assert ban_steps["customs_held_t"].max() > 0
     # under a ban only uncontrolled grades leave China, and not faster than customs allow
     assert ban_steps["china_exports_t"].iloc[1:].max() <= 50.0 + 1e-6
+
+
+def test_makers_ship_in_priority_order_and_keep_their_books_in_placement_order():
+    """``ship`` buckets the book instead of sorting it: the same order as ``priority``.
+
+    The bucketing relies on every book being in (placed_week, id) order; both are checked
+    every week of a controlled history run, for every maker, on the orders ``ship`` serves.
+    """
+    model = MagnetSupplyModel(load_scenario("history_2025", weeks=90), rng=5)
+    checked = 0
+
+    def watched(seller):
+        sweep = seller._sweep
+
+        def check(week):
+            nonlocal checked
+            keys = [(o.placed_week, o.id) for o in seller.book]
+            assert keys == sorted(keys)
+            live, ready = sweep(week)
+            assert ready == sorted(ready, key=seller.priority)
+            assert {id(o) for o in ready} <= {id(o) for o in live}
+            checked += len(ready)
+            return live, ready
+
+        return check
+
+    for seller in model.sellers:
+        seller._sweep = watched(seller)
+    model.run_for(90)
+    ranks = {s._rank_of(b) for s in model.sellers for b in model.buyers}
+    assert checked > 1_000 and len(ranks) >= 3  # many orders, and several priority buckets
