@@ -13,11 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agents.seller import MagnetSeller
+from simulation.market import HOME
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
 
-HOME = "CN"
+__all__ = ["HOME", "ChineseExporter"]
 
 
 class ChineseExporter(MagnetSeller):
@@ -31,7 +32,9 @@ class ChineseExporter(MagnetSeller):
         target_stock_weeks: safety stock, weeks of expected sales.
         max_held_weeks: most stock held for buyers with pending licences, weeks of sales.
         lead_time_weeks: shipping time to buyers, weeks (home buyers alike; assumption).
-        export_price_usd_per_kg: export price, USD/kg (flat: C-MKT-5).
+
+    Its prices are the market's (:class:`simulation.prices.PriceBoard`): China's home price
+    and the Chinese export price.
     """
 
     source = "china"
@@ -45,7 +48,6 @@ class ChineseExporter(MagnetSeller):
         target_stock_weeks: float = 2.0,
         max_held_weeks: float = 4.0,
         lead_time_weeks: int = 3,
-        export_price_usd_per_kg: float = 60.0,
     ) -> None:
         super().__init__(
             model,
@@ -57,7 +59,6 @@ class ChineseExporter(MagnetSeller):
             max_held_weeks=max_held_weeks,
             country=HOME,
         )
-        self.export_price_usd_per_kg = export_price_usd_per_kg
 
     def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
         """Controlled grades to a destination the policy in force controls."""
@@ -68,5 +69,5 @@ class ChineseExporter(MagnetSeller):
         )
 
     def offer_price_usd_per_kg(self) -> float:
-        """Export price, USD/kg."""
-        return self.export_price_usd_per_kg
+        """Export price this week, USD/kg (the market's Chinese export price)."""
+        return self.model.prices.china_export_usd_per_kg

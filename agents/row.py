@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agents.seller import MagnetSeller
-from simulation.market import EPS, scarcity_price_index
+from simulation.market import EPS
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
@@ -86,8 +86,7 @@ class RestOfWorldSupplier(MagnetSeller):
         self.dytb_received_t = 0.0
         self.dytb_used_t = 0.0
         self.dytb_pending: dict[int, float] = {}  # application id -> t
-        self.demand_t = 0.0
-        self.price_index = 1.0
+        self.price_usd_per_kg = self.offer_price_usd_per_kg()
 
     # ------------------------------------------------------------------ Dy/Tb
     def _dytb_per_t(self) -> float:
@@ -179,18 +178,10 @@ class RestOfWorldSupplier(MagnetSeller):
         )
 
     def offer_price_usd_per_kg(self) -> float:
-        """List price before scarcity pricing, USD/kg."""
+        """List (contract) price, USD/kg: the pre-shock Chinese price plus the premium."""
         return self.model.spec.market.china_price_usd_per_kg + self.premium_usd_per_kg
 
-    def update_price(self) -> None:
-        """Scarcity price index against the pre-shock Chinese price (1.0)."""
-        market = self.model.spec.market
-        base = self.offer_price_usd_per_kg() / market.china_price_usd_per_kg
-        self.demand_t = self.open_t() + sum(self.shipped_t.values())
-        self.price_index = scarcity_price_index(
-            base,
-            self.demand_t,
-            self.capacity_t_per_week + self.total_stock_t,
-            market.scarcity_price_elasticity,
-            market.max_price_multiple,
-        )
+    @property
+    def price_index(self) -> float:
+        """This week's price over the pre-shock Chinese price (set by the price board)."""
+        return self.price_usd_per_kg / self.model.spec.market.china_price_usd_per_kg

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from simulation.market import EPS, GRADES, Order, Shipment
+from simulation.market import EPS, GRADES, HOME, Order, Shipment
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
@@ -31,6 +31,9 @@ from simulation.policies import Licence
 
 #: Weight of the latest week in the expected weekly sales (exponential smoothing; assumption).
 SALES_SMOOTHING = 0.2
+#: This week's new orders, t: from China's home market, from everyone else, and the part of
+#: either that needs a Chinese licence when placed (the price board reads them).
+ORDER_FLOWS = ("china_home", "ex_china", "licensed")
 
 
 class MagnetSeller(Agent):
@@ -81,6 +84,7 @@ class MagnetSeller(Agent):
         self._contract_licences: dict[int, list[Licence]] = {}
         self._contract_pending: set[int] = set()
         self._rank: dict[MagnetBuyer, int] = {}
+        self.ordered_t = dict.fromkeys(ORDER_FLOWS, 0.0)
 
     # ------------------------------------------------------------------ set-up
     def expect(self, sales_t: dict[str, float]) -> None:
@@ -88,6 +92,10 @@ class MagnetSeller(Agent):
         for grade in GRADES:
             self.expected_sales_t[grade] = sales_t.get(grade, 0.0)
             self.stock_t[grade] = self.initial_stock_weeks * self.expected_sales_t[grade]
+
+    def start_week(self) -> None:
+        """Reset this week's order flows (:data:`ORDER_FLOWS`)."""
+        self.ordered_t = dict.fromkeys(ORDER_FLOWS, 0.0)
 
     # ------------------------------------------------------------------ licences
     def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
@@ -112,7 +120,9 @@ class MagnetSeller(Agent):
             week + model.spec.market.order_expiry_weeks,
         )
         self.book.append(order)
+        self.ordered_t["china_home" if buyer.country == HOME else "ex_china"] += tonnes
         if self.licence_required(buyer, grade, week):
+            self.ordered_t["licensed"] += tonnes
             self._apply(order, week)
         return order
 

@@ -13,6 +13,9 @@ from typing import Any
 
 EPS = 1e-12
 
+#: China's country code: its home market buys from Chinese makers without export licences.
+HOME = "CN"
+
 
 GRADES = ("controlled", "free")
 """Magnet grades: ``controlled`` carries Dy/Tb (licensed under C-LIC-1); ``free`` is a
@@ -91,29 +94,6 @@ def allocate_pro_rata(supply: float, requests: Mapping[int, float]) -> dict[int,
         return dict(requests)
     share = supply / total
     return {k: v * share for k, v in requests.items()}
-
-
-def scarcity_price_index(
-    base_index: float, demand_t: float, supply_t: float, elasticity: float, cap: float
-) -> float:
-    """Price index that rises with unmet demand: base * (1 + elasticity * excess ratio), capped.
-
-    Args:
-        base_index: index when supply meets demand (1.0 = pre-shock Chinese price).
-        demand_t: tonnes demanded from the source this week.
-        supply_t: tonnes it could supply.
-        elasticity: proportional price rise per unit of excess demand ratio (dimensionless).
-        cap: highest index allowed, in the same units (a multiple of the pre-shock Chinese
-            price); a base above the cap is returned unchanged.
-
-    Example:
-        >>> scarcity_price_index(1.2, demand_t=20.0, supply_t=10.0, elasticity=0.5, cap=4.0)
-        1.7999999999999998
-    """
-    if demand_t <= EPS:
-        return base_index
-    excess = max(0.0, demand_t / max(supply_t, EPS) - 1.0)
-    return max(base_index, min(cap, base_index * (1.0 + elasticity * excess)))
 
 
 def s_curve(progress: float, steepness: float = 10.0) -> float:

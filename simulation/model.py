@@ -20,7 +20,8 @@ Weekly schedule (ODD "process overview"), one step = one week:
    licences allow; uncontrolled grades to controlled destinations wait in customs for
    identification; Indian plants sell to Indian buyers' uncovered need (the scheme pays
    its incentive on those sales);
-5. prices update, ledgers and data are collected.
+5. prices move towards their excess-demand targets (:mod:`simulation.prices`); ledgers and
+   data are collected.
 
 This module builds the model and runs the week; the parts it calls live beside it:
 :mod:`simulation.clearing` (step 4), :mod:`simulation.incentive` (the scheme's tender and
@@ -66,6 +67,7 @@ from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
 from simulation.market import GRADES, allocate_pro_rata
 from simulation.policies import LicencePolicy, policy_from_config
+from simulation.prices import PriceBoard
 from simulation.scenario import (
     Scenario,
     apply_overrides,
@@ -148,6 +150,7 @@ class MagnetSupplyModel(Model):
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
         self._build_agents()
+        self.prices = PriceBoard(self)
         self._buyer_set = AgentSet(self.buyers, random=self.random)
         self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
         self._stat_keys = reporters.aggregate_keys(spec)
@@ -165,9 +168,7 @@ class MagnetSupplyModel(Model):
         policy.resolve_dates(spec.simulation.start_date)  # for this run's start date
         self.authority = LicensingAuthority(self, policy)
         for cfg in spec.exporters:
-            ChineseExporter(
-                self, **cfg.model_dump(), export_price_usd_per_kg=spec.market.china_price_usd_per_kg
-            )
+            ChineseExporter(self, **cfg.model_dump())
         for cfg in spec.rest_of_world:
             fields = cfg.model_dump()
             day = fields.pop("non_china_dytb_from_date")
@@ -325,12 +326,13 @@ class MagnetSupplyModel(Model):
         self.authority.start_week()
         self.incentive.start_week()
         self.market.start_week()
+        for seller in self._sellers:
+            seller.start_week()
         self.produce_supply(week)
         self._buyer_set.shuffle_do("step")
         self.authority.review(week, {s.unique_id: s for s in self.sellers})
         self.market.clear(week)
-        for supplier in self.row_suppliers:
-            supplier.update_price()
+        self.prices.update()
         reporters.account_flows(self)
         self.stats = self._aggregate(self)
         self.datacollector.collect(self)

@@ -108,11 +108,11 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
         "redesigns_started": "redesigns_started",
         "redesign_spent_usd": "redesign_spent_usd",
-        "price_index_china": lambda m: _weighted(
-            [
-                (e.export_price_usd_per_kg / m.spec.market.china_price_usd_per_kg, e.output_t)
-                for e in m.exporters
-            ]
+        "china_home_price_usd_per_kg": lambda m: m.prices.china_home_usd_per_kg,
+        "china_export_price_usd_per_kg": lambda m: m.prices.china_export_usd_per_kg,
+        "ex_china_price_usd_per_kg": lambda m: m.prices.ex_china_usd_per_kg,
+        "price_index_china": lambda m: (
+            m.prices.china_export_usd_per_kg / m.spec.market.china_price_usd_per_kg
         ),
         "price_index_row": lambda m: _weighted(
             [(s.price_index, s.capacity_t_per_week) for s in m.row_suppliers]

@@ -117,14 +117,46 @@ class MarketConfig(_Section):
         "NdPr oxide ~54 USD/kg in 2024, C-MKT-4).",
     )
     scarcity_price_elasticity: float = Field(
-        0.5, ge=0, le=10, description="Price rise per unit of excess-demand ratio (assumption)."
+        0.5,
+        ge=0,
+        le=10,
+        description="Target price rise per unit of excess demand (demand/supply over its "
+        "opening ratio, less 1), share of the base price (dimensionless; assumption).",
+    )
+    price_adjustment_per_week: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Share of the gap to its target a price closes each week (partial "
+        "adjustment; 0.1 = half-life 6.6 weeks), 1/week (assumption).",
+    )
+    price_smoothing_per_week: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="Weight of the latest week in the smoothed demand and supply flows "
+        "prices respond to, 1/week (assumption).",
+    )
+    compliance_premium_share: float = Field(
+        0.05,
+        ge=0,
+        le=10,
+        description="Chinese export price premium on exports needing a licence (documents, "
+        "delays), share of China's home price (assumption; C-LIC-3 lists the documents).",
+    )
+    max_price_discount_share: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Most China's home price can fall below the pre-shock price when "
+        "supply exceeds demand, share (assumption).",
     )
     max_price_multiple: float = Field(
         4.0,
         ge=1,
         le=20,
-        description="Cap on scarcity price indices, multiple of the pre-shock Chinese price "
-        "(C-MKT-5: Tb oxide up to ~4x in Europe).",
+        description="Sanity bound on every price, multiple of the pre-shock Chinese price; "
+        "a calibrated run should not reach it (C-MKT-5: Tb oxide up to ~4x in Europe).",
     )
     inr_per_usd: float = Field(
         85.0, gt=0, le=10_000, description="Exchange rate, INR per USD (assumption)."

@@ -1,15 +1,10 @@
-"""Pure market arithmetic: allocation, prices, ramp and learning curves."""
+"""Pure market arithmetic: allocation, ramp and learning curves (prices: test_prices.py)."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.market import (
-    allocate_pro_rata,
-    learning_curve_cost,
-    s_curve,
-    scarcity_price_index,
-)
+from simulation.market import allocate_pro_rata, learning_curve_cost, s_curve
 
 tonnes = st.floats(0, 1e4, allow_nan=False)
 requests = st.dictionaries(st.integers(0, 50), tonnes, max_size=12)
@@ -32,26 +27,6 @@ def test_pro_rata_is_proportional_when_short(supply, requests):
     if supply < total and total > 1e-6:
         for k, want in requests.items():
             assert out[k] == pytest.approx(want * supply / total, rel=1e-9, abs=1e-9)
-
-
-@given(
-    base=st.floats(0.5, 3),
-    demand=tonnes,
-    supply=tonnes,
-    elasticity=st.floats(0, 5),
-    cap=st.floats(1, 10),
-)
-def test_scarcity_price_between_base_and_cap(base, demand, supply, elasticity, cap):
-    price = scarcity_price_index(base, demand, supply, elasticity, cap)
-    assert base - 1e-12 <= price <= max(base, cap) + 1e-9
-    if demand <= supply:
-        assert price == base
-
-
-def test_scarcity_price_rises_with_excess_demand():
-    prices = [scarcity_price_index(1.0, d, 10.0, 0.5, 4.0) for d in (5, 10, 15, 20, 100)]
-    assert prices == sorted(prices)
-    assert prices[0] == 1.0 and prices[-1] == 4.0
 
 
 def test_s_curve_is_monotone_from_zero_to_one():

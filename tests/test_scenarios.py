@@ -230,10 +230,13 @@ def test_capital_subsidy_is_shared_per_award_slot():
     assert five.steps["subsidy_spent_usd"].iloc[-1] == pytest.approx(1e8)
 
 
-def test_price_indices_never_exceed_the_cap():
+def test_prices_under_a_full_ban_rise_above_list_and_stay_below_the_cap():
     steps = simulate(load_scenario("full_ban"), rng=1).steps
-    assert steps["price_index_row"].max() <= 4.0 + 1e-12
-    assert steps["price_index_row"].max() > 2.0  # scarcity does bite
+    list_index = steps["price_index_row"].iloc[0]  # non-Chinese makers start at list price
+    for column in ("price_index_row", "price_index_china"):
+        assert steps[column].max() <= 4.0 + 1e-12, column
+    assert steps["price_index_row"].max() > list_index + 0.2  # scarcity does bite
+    assert steps["china_home_price_usd_per_kg"].iloc[:26].max() <= 60.0  # not at home
 
 
 def test_committed_parameter_table_matches_the_schema():
