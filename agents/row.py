@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agents.seller import MagnetSeller
-from simulation.market import EPS
+from simulation.market import EPS, s_curve
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
@@ -43,6 +43,12 @@ class RestOfWorldSupplier(MagnetSeller):
         non_china_dytb_t_per_week: Dy/Tb available from non-Chinese sources, t/week.
         non_china_dytb_from_week: first week non-Chinese Dy/Tb is available.
         initial_stock_weeks, target_stock_weeks: finished stock, weeks of expected sales.
+        capacity_response_share: target capacity per unit of expected margin above the
+            hurdle (0 = never invests); see :meth:`invest`.
+        investment_hurdle_share: expected price above list needed to invest, share.
+        price_expectation_per_week: weight of the latest price in the expected price.
+        build_weeks: time to build an expansion, weeks (C-RMP-1).
+        ramp_weeks: S-curve ramp of an expansion to its full size, weeks (C-RMP-1).
     """
 
     source = "row"
@@ -63,6 +69,11 @@ class RestOfWorldSupplier(MagnetSeller):
         non_china_dytb_from_week: int = 0,
         initial_stock_weeks: float = 2.0,
         target_stock_weeks: float = 2.0,
+        capacity_response_share: float = 0.0,
+        investment_hurdle_share: float = 0.05,
+        price_expectation_per_week: float = 1 / 26,
+        build_weeks: int = 104,
+        ramp_weeks: int = 52,
     ) -> None:
         super().__init__(
             model,
@@ -87,6 +98,14 @@ class RestOfWorldSupplier(MagnetSeller):
         self.dytb_used_t = 0.0
         self.dytb_pending: dict[int, float] = {}  # application id -> t
         self.price_usd_per_kg = self.offer_price_usd_per_kg()
+        self.capacity_response_share = capacity_response_share
+        self.investment_hurdle_share = investment_hurdle_share
+        self.price_expectation_per_week = price_expectation_per_week
+        self.build_weeks = build_weeks
+        self.ramp_weeks = ramp_weeks
+        self.expected_price_usd_per_kg = self.price_usd_per_kg
+        self.expansions: list[tuple[int, float]] = []  # (decision week, t/week at full size)
+        self.capacity_ordered_t = 0.0  # expansions decided this week, t/week
 
     # ------------------------------------------------------------------ Dy/Tb
     def _dytb_per_t(self) -> float:
@@ -156,8 +175,49 @@ class RestOfWorldSupplier(MagnetSeller):
 
     # ------------------------------------------------------------------ the week
     def capacity_at(self, week: int) -> float:
-        """Capacity in ``week``, t/week (grows linearly; C-RMP-2)."""
-        return self.base_capacity_t_per_week + self.growth_t_per_week_per_year * week / 52.0
+        """Capacity in ``week``, t/week: the trend (projects already under way) plus expansions.
+
+        An expansion decided in week ``d`` adds nothing while it is built (``build_weeks``),
+        then ramps along an S-curve to its full size over ``ramp_weeks`` (C-RMP-1).
+        """
+        trend = self.base_capacity_t_per_week + self.growth_t_per_week_per_year * week / 52.0
+        return trend + sum(size * self._online_share(d, week) for d, size in self.expansions)
+
+    def _online_share(self, decided_week: int, week: int) -> float:
+        start = decided_week + self.build_weeks
+        if week < start:
+            return 0.0
+        return s_curve((week - start + 1) / self.ramp_weeks) if self.ramp_weeks > 0 else 1.0
+
+    def capacity_pipeline_t(self, week: int) -> float:
+        """Expansions decided but not yet producing at full size, t/week."""
+        return sum(size * (1.0 - self._online_share(d, week)) for d, size in self.expansions)
+
+    def invest(self, week: int) -> None:
+        """Decide expansions from the expected margin (ODD §7.18; after prices move).
+
+        The expected price follows the price adaptively; its excess over the list price
+        beyond the hurdle, ``e``, sets a target capacity ``K (1 + capacity_response_share e)``;
+        the maker commits the gap between that target and its capacity plus expansions
+        already under way (so it does not re-order capacity it is building). With the price
+        at list, ``e <= 0``: no expansion.
+        """
+        self.expected_price_usd_per_kg += self.price_expectation_per_week * (
+            self.price_usd_per_kg - self.expected_price_usd_per_kg
+        )
+        self.capacity_ordered_t = 0.0
+        if self.capacity_response_share <= 0:
+            return
+        margin = self.expected_price_usd_per_kg / self.offer_price_usd_per_kg() - 1.0
+        excess = margin - self.investment_hurdle_share
+        if excess <= 0:
+            return
+        online = self.capacity_at(week)
+        target = online * (1.0 + self.capacity_response_share * excess)
+        gap = target - online - self.capacity_pipeline_t(week)
+        if gap > EPS:
+            self.expansions.append((week, gap))
+            self.capacity_ordered_t = gap
 
     def produce(self, week: int) -> None:
         """Buy Dy/Tb, then make to order within capacity and the Dy/Tb stock."""

@@ -20,8 +20,9 @@ Weekly schedule (ODD "process overview"), one step = one week:
    licences allow; uncontrolled grades to controlled destinations wait in customs for
    identification; Indian plants sell to Indian buyers' uncovered need (the scheme pays
    its incentive on those sales);
-5. prices move towards their excess-demand targets (:mod:`simulation.prices`); ledgers and
-   data are collected.
+5. prices move towards their excess-demand targets (:mod:`simulation.prices`); non-Chinese
+   makers decide capacity expansions from their expected margins; ledgers and data are
+   collected.
 
 This module builds the model and runs the week; the parts it calls live beside it:
 :mod:`simulation.clearing` (step 4), :mod:`simulation.incentive` (the scheme's tender and
@@ -333,6 +334,8 @@ class MagnetSupplyModel(Model):
         self.authority.review(week, {s.unique_id: s for s in self.sellers})
         self.market.clear(week)
         self.prices.update()
+        for supplier in self.row_suppliers:
+            supplier.invest(week)
         reporters.account_flows(self)
         self.stats = self._aggregate(self)
         self.datacollector.collect(self)

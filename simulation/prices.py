@@ -21,10 +21,10 @@ every price starts at its base:
   the contract price; assumption).
 
 The **ex-China price** is what buyers outside China pay: Chinese export and non-Chinese
-prices weighted by the tonnes each delivered to them this week. C-MKT-3 and C-MKT-10 (the
-ex-China premium over China's home price after the controls) are validation facts: no
-parameter here is set from them. Prices are recorded; buyers, makers and the scheme do not
-yet act on them.
+prices weighted by the tonnes each delivered to them this week. C-MKT-3 sets the non-Chinese
+list premia (an input); C-MKT-10 (the ex-China premium after the controls) is a validation
+fact no parameter here is set from. Non-Chinese makers invest on their price
+(:meth:`agents.row.RestOfWorldSupplier.invest`); buyers and the scheme do not yet read prices.
 """
 
 from __future__ import annotations

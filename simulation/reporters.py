@@ -85,6 +85,11 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "customs_held_t": lambda m: m.market.customs.held_t,
         "row_output_t": lambda m: sum(s.output_t for s in m.row_suppliers),
         "row_capacity_t": lambda m: sum(s.capacity_t_per_week for s in m.row_suppliers),
+        "world_demand_t": lambda m: sum(b.full_need_t() for b in m.buyers),
+        "row_capacity_pipeline_t": lambda m: sum(
+            s.capacity_pipeline_t(m.week) for s in m.row_suppliers
+        ),
+        "row_capacity_ordered_t": lambda m: sum(s.capacity_ordered_t for s in m.row_suppliers),
         "row_dytb_stock_t": lambda m: sum(s.dytb_stock_t for s in m.row_suppliers),
         "orders_expired_t": lambda m: sum(s.expired_t for s in m.sellers),
         "orders_cancelled_t": lambda m: sum(s.cancelled_t for s in m.sellers),

@@ -641,6 +641,34 @@ class RestOfWorldConfig(_Section):
     non_china_dytb_from_date: date | None = Field(
         None, description="First day non-Chinese Dy/Tb is available (C-JP-2: May 2025)."
     )
+    capacity_response_share: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Capacity aimed for per unit of expected margin above the hurdle: target "
+        "capacity = capacity x (1 + this x excess margin), dimensionless (calibrated to "
+        "C-RMP-2 in episode_2010; 0 = no investment).",
+    )
+    investment_hurdle_share: float = Field(
+        0.05,
+        ge=0,
+        le=10,
+        description="Expected price above list needed before any expansion, share of the list "
+        "price (assumption).",
+    )
+    price_expectation_per_week: float = Field(
+        1 / 26,
+        gt=0,
+        le=1,
+        description="Weight of the latest price in the expected price (adaptive "
+        "expectations; 1/26 = a half-year memory), 1/week (assumption).",
+    )
+    build_weeks: int = Field(
+        104, ge=0, le=1040, description="Time to build an expansion, weeks (C-RMP-1: ~2 years)."
+    )
+    ramp_weeks: int = Field(
+        52, ge=0, le=1040, description="S-curve ramp of an expansion, weeks (C-RMP-1: ~1 year)."
+    )
 
 
 class Scenario(BaseModel):
