@@ -1,4 +1,8 @@
-"""Indian magnet maker: builds, ramps along an S-curve, learns, and is limited by oxide."""
+"""Indian magnet maker: builds, ramps along an S-curve, learns, is limited by oxide, may close.
+
+A scheme plant closes when the import price plus the incentive it earns stays below its unit
+cost for ``exit_after_weeks`` weeks in a row (ODD §7.24); IREL's plant does not (C-IRL-3).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from mesa import Agent
 
 from simulation.market import learning_curve_cost, s_curve
 
-STAGES = ("planned", "building", "ramping", "operating")
+STAGES = ("planned", "building", "ramping", "operating", "closed")
 OXIDE_COVER_WEEKS = 2.0  # oxide stock aimed for, weeks of capacity (assumption)
 
 
@@ -26,6 +30,9 @@ class DomesticProducer(Agent):
         learning_rate: unit-cost fall per doubling of cumulative output.
         subsidised: whether sales earn the scheme's incentive.
         award_week: week of the scheme award (None if not a scheme beneficiary).
+        learning_reference_t: cumulative output at which learning starts, t.
+        exit_after_weeks: weeks in a row under water after which a scheme plant closes
+            (None = never closes: IREL's plant serves strategic users first, C-IRL-3).
     """
 
     source = "domestic"
@@ -44,6 +51,8 @@ class DomesticProducer(Agent):
         learning_rate: float = 0.1,
         subsidised: bool = False,
         award_week: int | None = None,
+        learning_reference_t: float = 1200.0,
+        exit_after_weeks: int | None = None,
     ) -> None:
         super().__init__(model)
         self.name = name
@@ -68,6 +77,9 @@ class DomesticProducer(Agent):
         self.scrap_t = 0.0
         self.oxide_used_t = 0.0
         self.sold_t = 0.0
+        self.learning_reference_t = learning_reference_t
+        self.exit_after_weeks = exit_after_weeks
+        self.weeks_under_water = 0
 
     @property
     def nameplate_t_per_week(self) -> float:
@@ -76,7 +88,7 @@ class DomesticProducer(Agent):
 
     def capacity_t_per_week(self, week: int) -> float:
         """Usable capacity in ``week``, t/week: 0 until built, then the S-curve, then nameplate."""
-        if self.stage in ("planned", "building"):
+        if self.stage in ("planned", "building", "closed"):
             return 0.0
         if self.stage == "operating" or self.ramp_weeks == 0:
             return self.nameplate_t_per_week
@@ -117,10 +129,25 @@ class DomesticProducer(Agent):
         self.unit_cost_usd_per_kg = learning_curve_cost(
             self.initial_unit_cost_usd_per_kg,
             self.cumulative_output_t,
-            reference_output_t=max(self.nameplate_t_per_week * 4.0, 1e-9),
+            reference_output_t=self.learning_reference_t,
             learning_rate=self.learning_rate,
         )
         self.sold_t = 0.0
+
+    def review_margin(self, import_usd_per_kg: float, incentive_usd_per_kg: float) -> None:
+        """Close after ``exit_after_weeks`` weeks in a row of import price + incentive < cost.
+
+        Only a plant that is producing (ramping or operating) is judged; a plant without an
+        exit rule never closes.
+        """
+        if self.exit_after_weeks is None or self.stage not in ("ramping", "operating"):
+            return
+        if import_usd_per_kg + incentive_usd_per_kg < self.unit_cost_usd_per_kg:
+            self.weeks_under_water += 1
+        else:
+            self.weeks_under_water = 0
+        if self.weeks_under_water >= self.exit_after_weeks:
+            self.stage = "closed"
 
     def offer_price_usd_per_kg(self) -> float:
         """Price to Indian OEMs: unit cost less the incentive while it is paid, USD/kg."""

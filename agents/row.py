@@ -47,8 +47,8 @@ class RestOfWorldSupplier(MagnetSeller):
             hurdle (0 = never invests); see :meth:`invest`.
         investment_hurdle_share: expected price above list needed to invest, share.
         price_expectation_per_week: weight of the latest price in the expected price.
-        build_weeks: time to build an expansion, weeks (C-RMP-1).
-        ramp_weeks: S-curve ramp of an expansion to its full size, weeks (C-RMP-1).
+        expansion_build_weeks: time to build an expansion, weeks (C-RMP-1).
+        expansion_ramp_weeks: S-curve ramp of an expansion to its full size, weeks (C-RMP-1).
     """
 
     source = "row"
@@ -72,8 +72,8 @@ class RestOfWorldSupplier(MagnetSeller):
         capacity_response_share: float = 0.0,
         investment_hurdle_share: float = 0.05,
         price_expectation_per_week: float = 1 / 26,
-        build_weeks: int = 104,
-        ramp_weeks: int = 52,
+        expansion_build_weeks: int = 104,
+        expansion_ramp_weeks: int = 52,
     ) -> None:
         super().__init__(
             model,
@@ -101,8 +101,8 @@ class RestOfWorldSupplier(MagnetSeller):
         self.capacity_response_share = capacity_response_share
         self.investment_hurdle_share = investment_hurdle_share
         self.price_expectation_per_week = price_expectation_per_week
-        self.build_weeks = build_weeks
-        self.ramp_weeks = ramp_weeks
+        self.expansion_build_weeks = expansion_build_weeks
+        self.expansion_ramp_weeks = expansion_ramp_weeks
         self.expected_price_usd_per_kg = self.price_usd_per_kg
         self.expansions: list[tuple[int, float]] = []  # (decision week, t/week at full size)
         self.capacity_ordered_t = 0.0  # expansions decided this week, t/week
@@ -177,17 +177,22 @@ class RestOfWorldSupplier(MagnetSeller):
     def capacity_at(self, week: int) -> float:
         """Capacity in ``week``, t/week: the trend (projects already under way) plus expansions.
 
-        An expansion decided in week ``d`` adds nothing while it is built (``build_weeks``),
-        then ramps along an S-curve to its full size over ``ramp_weeks`` (C-RMP-1).
+        An expansion decided in week ``d`` adds nothing while it is built
+        (``expansion_build_weeks``), then ramps along an S-curve to its full size over
+        ``expansion_ramp_weeks`` (C-RMP-1).
         """
         trend = self.base_capacity_t_per_week + self.growth_t_per_week_per_year * week / 52.0
         return trend + sum(size * self._online_share(d, week) for d, size in self.expansions)
 
     def _online_share(self, decided_week: int, week: int) -> float:
-        start = decided_week + self.build_weeks
+        start = decided_week + self.expansion_build_weeks
         if week < start:
             return 0.0
-        return s_curve((week - start + 1) / self.ramp_weeks) if self.ramp_weeks > 0 else 1.0
+        return (
+            s_curve((week - start + 1) / self.expansion_ramp_weeks)
+            if self.expansion_ramp_weeks > 0
+            else 1.0
+        )
 
     def capacity_pipeline_t(self, week: int) -> float:
         """Expansions decided but not yet producing at full size, t/week."""

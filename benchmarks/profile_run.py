@@ -7,7 +7,8 @@
      no profiler distortion) for N runs;
    * cProfile: cumulative times of the same functions over a few profiled runs (the profiler
      inflates call-heavy Python code, so its shares differ a little).
-   Components: data collection = ``DataCollector.collect`` + ``reporters.aggregate``;
+   Components: data collection = ``reporters.WeeklyCollector.collect`` +
+   ``reporters.Aggregator.__call__``;
    agent logic = ``OEM.step`` (plus ``AgentSet.shuffle_do`` overhead); market allocation =
    ``Market.clear``; licence review = ``LicensingAuthority.review``;
    supply = ``produce_supply``; construction = ``MagnetSupplyModel.__init__``; results =
@@ -41,8 +42,8 @@ TARGET_DC_SHARE = 25.0
 
 # (label, module path suffix, function name) -> how to find a component in cProfile stats
 COMPONENTS = (
-    ("data collection: DataCollector.collect", "mesa/datacollection.py", "collect"),
-    ("data collection: reporters.aggregate", "simulation/reporters.py", "aggregate"),
+    ("data collection: WeeklyCollector.collect", "simulation/reporters.py", "collect"),
+    ("data collection: Aggregator.__call__", "simulation/reporters.py", "__call__"),
     ("agent logic: OEM.step", "agents/oem.py", "step"),
     ("agent logic: AgentSet.shuffle_do (incl. OEM.step)", "mesa/agentset.py", "shuffle_do"),
     ("market allocation: Market.clear", "simulation/clearing.py", "clear"),
@@ -79,8 +80,8 @@ def timer_shares(spec, n: int) -> tuple[dict[str, float], float]:
 
     acc: dict[str, float] = defaultdict(float)
     targets = [
-        (dc_mod.DataCollector, "collect", "data collection"),
-        (reporters_mod, "aggregate", "data collection"),
+        (reporters_mod.WeeklyCollector, "collect", "data collection"),
+        (reporters_mod.Aggregator, "__call__", "data collection"),
         (OEM, "step", "agent logic (OEM.step)"),
         (Market, "clear", "market allocation"),
         (LicensingAuthority, "review", "licence review"),
@@ -190,8 +191,8 @@ def main() -> None:
     dc_prof = (
         100
         * (
-            find(stats, "mesa/datacollection.py", "collect")
-            + find(stats, "simulation/reporters.py", "aggregate")
+            find(stats, "simulation/reporters.py", "collect")
+            + find(stats, "simulation/reporters.py", "__call__")
         )
         / prof_total
     )

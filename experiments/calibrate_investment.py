@@ -8,9 +8,10 @@ non-Chinese capacity by 4% of world demand a year while the premium's expansions
 line. Build and ramp times are mechanism facts (C-RMP-1), not fitted.
 
 The measure (:func:`capacity_growth`): the quota (the premium) runs weeks 0-155, and an
-expansion decided then produces after ``build_weeks`` (104) and a ``ramp_weeks`` (52) ramp, so
-the premium's capacity arrives in weeks 104-311: growth there, as % of world demand a year,
-is "while the premium lasts"; growth in weeks 312-363 is "after" (it should stall).
+expansion decided then produces after ``expansion_build_weeks`` (104) and an
+``expansion_ramp_weeks`` (52) ramp, so the premium's capacity arrives in weeks 104-311:
+growth there, as % of world demand a year, is "while the premium lasts"; growth in weeks
+312-363 is "after" (it should stall).
 
 Usage::
 

@@ -71,9 +71,15 @@ class IncentiveScheme:
                     plant.ramp_weeks = self.terms.ramp_weeks
 
     def award(self, week: int) -> None:
-        """Run the tender: cheapest bidders whose subsidised cost closes the gap enter."""
+        """Run the tender: cheapest bidders whose subsidised cost closes the expected gap enter.
+
+        Bidders compare their cost less the incentive with the import price they expect: the
+        expected Chinese export price at the award (:class:`simulation.prices.PriceBoard`),
+        so controls that raise it bring more entrants (myopic: bidders do not foresee a
+        price response to their entry; assumption).
+        """
         model, inc = self.model, self.terms
-        price = model.spec.market.china_price_usd_per_kg
+        price = model.prices.expected_china_export_usd_per_kg
         costs = np.sort(
             model.rng.uniform(
                 inc.bidder_cost_min_usd_per_kg, inc.bidder_cost_max_usd_per_kg, inc.n_bidders
@@ -106,6 +112,8 @@ class IncentiveScheme:
                 learning_rate=inc.learning_rate,
                 subsidised=True,
                 award_week=week,
+                learning_reference_t=inc.learning_reference_t,
+                exit_after_weeks=inc.exit_after_weeks,
             )
         if awarded:  # the capital subsidy is shared out per award slot (C-PLI-1)
             capital = inc.capital_subsidy_inr_crore * 1e7 / model.spec.market.inr_per_usd

@@ -116,6 +116,8 @@ class PriceBoard:
         self.china_home_usd_per_kg = self.base_usd_per_kg
         self.china_export_usd_per_kg = self.base_usd_per_kg
         self.ex_china_usd_per_kg = self.base_usd_per_kg
+        self.expected_china_export_usd_per_kg = self.base_usd_per_kg
+        self.india_import_usd_per_kg = self.base_usd_per_kg
         # The reference state is the opening steady state the buyers and makers are built in
         # (every buyer's expected weekly purchases from each maker).
         chinese = {e.unique_id for e in model.exporters}
@@ -176,3 +178,24 @@ class PriceBoard:
             paid_t += sold
         if paid_t > EPS:
             self.ex_china_usd_per_kg = paid_usd / paid_t
+        self.expected_china_export_usd_per_kg += cfg.price_expectation_per_week * (
+            self.china_export_usd_per_kg - self.expected_china_export_usd_per_kg
+        )
+        self.india_import_usd_per_kg = self._india_import_price()
+
+    def _india_import_price(self) -> float:
+        """The Chinese export price to India, cut to a limit price while entrants produce.
+
+        With ``limit_pricing_share`` s > 0 and any scheme plant ramping or operating, China
+        prices exports to India at ``min(export price, (1 - s) x the lowest such plant's unit
+        cost)`` (limit pricing: undercut the entrants; assumption, off by default).
+        """
+        price, share = self.china_export_usd_per_kg, self.config.limit_pricing_share
+        if share <= 0:
+            return price
+        costs = [
+            p.unit_cost_usd_per_kg
+            for p in self.model.domestic_producers
+            if p.subsidised and p.stage in ("ramping", "operating")
+        ]
+        return min(price, (1.0 - share) * min(costs)) if costs else price

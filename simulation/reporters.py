@@ -101,6 +101,8 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
             p.capacity_t_per_week(m.week) for p in m.domestic_producers
         ),
         "domestic_output_t": lambda m: sum(p.output_t for p in m.domestic_producers),
+        "domestic_plants_closed": lambda m: sum(p.stage == "closed" for p in m.domestic_producers),
+        "india_import_price_usd_per_kg": lambda m: m.prices.india_import_usd_per_kg,
         "domestic_plants_operating": lambda m: sum(
             p.stage in ("ramping", "operating") for p in m.domestic_producers
         ),

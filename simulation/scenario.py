@@ -144,6 +144,21 @@ class MarketConfig(_Section):
         description="Chinese export price premium on exports needing a licence (documents, "
         "delays), share of China's home price (assumption; C-LIC-3 lists the documents).",
     )
+    price_expectation_per_week: float = Field(
+        1 / 26,
+        gt=0,
+        le=1,
+        description="Weight of the latest week in expected prices (adaptive expectations; "
+        "1/26 = a half-year memory), 1/week (assumption).",
+    )
+    limit_pricing_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Chinese limit pricing against India's scheme plants: while any is "
+        "ramping or operating, exports to India are priced this share below the lowest "
+        "entrant's unit cost, if that is lower (0 = off; assumption).",
+    )
     max_price_discount_share: float = Field(
         0.3,
         ge=0,
@@ -522,9 +537,23 @@ class IncentiveConfig(_Section):
         0.1,
         ge=0,
         le=5,
-        description="A bidder enters if its "
-        "subsidised cost is within this share above the Chinese "
-        "price (assumption).",
+        description="A bidder enters if its subsidised cost is within this share above the "
+        "expected import price (the expected Chinese export price at the award; assumption).",
+    )
+    exit_after_weeks: int = Field(
+        26,
+        ge=1,
+        le=1040,
+        description="A scheme plant closes after this many weeks in a row in which the import "
+        "price plus the incentive it earns is below its unit cost, weeks (assumption).",
+    )
+    learning_reference_t: float = Field(
+        1200.0,
+        gt=0,
+        le=1_000_000,
+        description="Cumulative output at which a plant's learning starts, t (assumption: one "
+        "year of a 1,200 t/yr scheme plant, C-PLI-2, so a pilot line cannot learn its way "
+        "below the industry after a few tonnes).",
     )
     build_weeks: int = Field(
         104, ge=0, le=520, description="Construction time, weeks (C-RMP-1, C-PLI-3: ~2 years)."
@@ -578,6 +607,13 @@ class DomesticProducerConfig(_Section):
     )
     learning_rate: float = Field(
         0.1, ge=0, lt=1, description="Cost fall per doubling (assumption)."
+    )
+    learning_reference_t: float = Field(
+        1200.0,
+        gt=0,
+        le=1_000_000,
+        description="Cumulative output at which learning starts, t (assumption: one year of a "
+        "scheme plant, C-PLI-2).",
     )
     subsidised: bool = Field(
         False,
@@ -663,10 +699,10 @@ class RestOfWorldConfig(_Section):
         description="Weight of the latest price in the expected price (adaptive "
         "expectations; 1/26 = a half-year memory), 1/week (assumption).",
     )
-    build_weeks: int = Field(
+    expansion_build_weeks: int = Field(
         104, ge=0, le=1040, description="Time to build an expansion, weeks (C-RMP-1: ~2 years)."
     )
-    ramp_weeks: int = Field(
+    expansion_ramp_weeks: int = Field(
         52, ge=0, le=1040, description="S-curve ramp of an expansion, weeks (C-RMP-1: ~1 year)."
     )
 

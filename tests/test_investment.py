@@ -21,14 +21,14 @@ def _model(name: str, weeks: int, **overrides) -> MagnetSupplyModel:
 
 def test_an_expansion_adds_nothing_while_built_then_ramps_to_its_full_size():
     maker = MagnetSupplyModel(load_scenario("baseline_2025", weeks=1), rng=1).row_suppliers[0]
-    weeks = range(0, 10 + maker.build_weeks + maker.ramp_weeks + 10)
+    weeks = range(0, 10 + maker.expansion_build_weeks + maker.expansion_ramp_weeks + 10)
     before = [maker.capacity_at(w) for w in weeks]
     maker.expansions.append((10, 50.0))
     added = [maker.capacity_at(w) - c for w, c in zip(weeks, before, strict=True)]
-    online = 10 + maker.build_weeks
+    online = 10 + maker.expansion_build_weeks
     assert all(a == 0.0 for a in added[:online])
     assert added == sorted(added) and added[-1] == pytest.approx(50.0)
-    assert 0.0 < added[online + maker.ramp_weeks // 2] < 50.0  # half-way up the S-curve
+    assert 0.0 < added[online + maker.expansion_ramp_weeks // 2] < 50.0  # half-way up the S-curve
     assert maker.capacity_pipeline_t(online) == pytest.approx(50.0 - added[online])
 
 

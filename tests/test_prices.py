@@ -77,3 +77,29 @@ def test_controls_raise_the_ex_china_price_above_china_home_price_and_it_decays_
     assert premium.iloc[-1] < before + 0.25 * (peak - before)  # decays once supply is back
     home = steps["china_home_price_usd_per_kg"].iloc[:20]
     assert home.max() <= 60.0 * 1.03  # blocked exports add to supply at home: no spike there
+
+
+def test_with_prices_frozen_production_receipts_and_entry_differ():
+    """Elasticity 0 removes scarcity from prices: no investment, entry judged without it."""
+    runs = {}
+    for elasticity in (0.5, 0.0):
+        model = MagnetSupplyModel(
+            load_scenario(
+                "fast_domestic_rampup",
+                licensing_policy="ban",
+                subsidy_usd_per_kg=10.0,
+                scarcity_price_elasticity=elasticity,
+            ),
+            rng=2,
+        )
+        model.run_for(156)
+        steps = model.datacollector.get_model_vars_dataframe()
+        runs[elasticity] = (model, steps)
+    (priced, p_steps), (frozen, f_steps) = runs[0.5], runs[0.0]
+    for maker in frozen.row_suppliers:  # non-Chinese makers stay at list, so never invest
+        assert maker.price_usd_per_kg == pytest.approx(maker.offer_price_usd_per_kg())
+        assert maker.expansions == []
+    assert not p_steps["vehicles_produced__IN"].equals(f_steps["vehicles_produced__IN"])
+    assert not p_steps["receipts_t__IN__row"].equals(f_steps["receipts_t__IN__row"])
+    assert p_steps["row_capacity_t"].iloc[-1] > f_steps["row_capacity_t"].iloc[-1]
+    assert len(priced.domestic_producers) != len(frozen.domestic_producers)  # entry differs
