@@ -234,6 +234,21 @@ class RestOfWorldSupplier(MagnetSeller):
         self.dytb_used_t = self.produced_t["controlled"] * per_t
         self.dytb_stock_t = max(0.0, self.dytb_stock_t - self.dytb_used_t)
 
+    def effective_capacity_t(self) -> float:
+        """What it could make this week, t: capacity, with controlled grades limited by Dy/Tb.
+
+        Controlled output is at most its Dy/Tb stock over the Dy/Tb content; uncontrolled
+        output needs none (counted at its expected sales). The price board takes this as the
+        maker's supply, so a Dy/Tb shortage raises its price (ODD §7.20).
+        """
+        per_t = self._dytb_per_t()
+        if per_t <= 0:
+            return self.capacity_t_per_week
+        return min(
+            self.capacity_t_per_week,
+            self.dytb_stock_t / per_t + self.expected_sales_t["free"],
+        )
+
     def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
         """Controlled grades need a Chinese licence only under an extraterritorial rule."""
         return (

@@ -14,6 +14,10 @@
   and destination, applications filed, decided and approved over the run and the peak number
   pending (medians over replications). Both need the per-destination columns of
   ``steps.parquet``; for an older sweep without them the page says they are not available;
+- ``price_paths.csv`` / ``price_paths.png``: per design point and week, the median over
+  replications of China's home price, the Chinese export price and the ex-China price
+  (USD/kg, ODD §7.20); the figure has one panel per heatmap-rows level and one line per
+  design point (only when ``steps.parquet`` holds the price columns);
 - ``index.html``: a self-contained page showing all of the above (no external URLs).
 
 The folder is built next to its final place and renamed into it, so a failure never leaves a
@@ -59,6 +63,14 @@ REPORT_DIRNAME = "report"
 HEATMAP_FILE = "heatmap_lost_production.png"
 EXPORTS_FILE = "exports_by_destination.csv"
 DESK_FILE = "licence_desk_by_destination.csv"
+PRICES_FILE = "price_paths.csv"
+PRICES_FIGURE = "price_paths.png"
+#: Weekly price reporters (USD/kg) the price paths summarise.
+PRICE_COLUMNS = (
+    "china_home_price_usd_per_kg",
+    "china_export_price_usd_per_kg",
+    "ex_china_price_usd_per_kg",
+)
 REPORT_ENTRIES = (
     "summary.csv",
     "cells.csv",
@@ -68,6 +80,8 @@ REPORT_ENTRIES = (
     "fan_production_*.png",
     EXPORTS_FILE,
     DESK_FILE,
+    PRICES_FILE,
+    PRICES_FIGURE,
 )  # all a report folder may hold: anything else there is the user's and is never replaced
 ALL_RUNS = "all runs"
 
@@ -695,6 +709,89 @@ def _draw_fan(
 
 
 # ---------------------------------------------------------------------------------------------
+# Price paths per design point (from steps.parquet)
+# ---------------------------------------------------------------------------------------------
+
+
+def price_paths(sweep: Sweep) -> pd.DataFrame | None:
+    """Median weekly prices per design point over replications (USD/kg), or None.
+
+    Columns: the design point's factor columns (or ``cell``), ``week``, ``date`` (when kept)
+    and :data:`PRICE_COLUMNS`. None when the sweep kept no steps or no price columns.
+    """
+    if sweep.steps_path is None:
+        return None
+    available = pq.read_schema(sweep.steps_path).names
+    prices = [c for c in PRICE_COLUMNS if c in available]
+    if not prices or not {"run_id", "week"} <= set(available):
+        return None
+    extra = ["date"] if "date" in available else []
+    steps = pq.read_table(sweep.steps_path, columns=["run_id", "week", *extra, *prices]).to_pandas()
+    cells, keys = _ok_cells(sweep.runs, sweep.factors)
+    steps = steps.merge(cells, on="run_id", how="inner")
+    if steps.empty:
+        return None
+    medians = steps.groupby([*keys, "week"], sort=True)[prices].median()
+    if extra:
+        medians = medians.join(steps.groupby([*keys, "week"], sort=True)["date"].first())
+    return medians.reset_index()
+
+
+def _draw_price_paths(sweep: Sweep, paths: pd.DataFrame, path: Path) -> Path | None:
+    """One panel per heatmap-rows level; per design point, its median ex-China price."""
+    if "ex_china_price_usd_per_kg" not in paths:
+        return None
+    keys = [c for c in paths.columns if c not in ("week", "date", *PRICE_COLUMNS)]
+    panel_factor = sweep.heatmap_rows if sweep.heatmap_rows in keys else None
+    levels = list(dict.fromkeys(paths[panel_factor])) if panel_factor else [ALL_RUNS]
+    ncols = min(len(levels), 3)
+    nrows = math.ceil(len(levels) / ncols)
+    fig = Figure(figsize=(4.4 * ncols + 0.4, 3.1 * nrows + 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    has_date = "date" in paths
+    for i, level in enumerate(levels):
+        ax = axes[i // ncols][i % ncols]
+        panel = paths if panel_factor is None else paths[paths[panel_factor] == level]
+        others = [k for k in keys if k != panel_factor]
+        groups = panel.groupby(others, sort=False) if others else [((), panel)]
+        for j, (cell, frame) in enumerate(groups):
+            x = pd.to_datetime(frame["date"]) if has_date else frame["week"]
+            named = [v for k, v in zip(others, np.atleast_1d(cell), strict=True) if k != "point"]
+            label = ", ".join(_level_label(v) for v in named) or "ex-China"
+            ax.plot(x, frame["ex_china_price_usd_per_kg"], linewidth=1.3, label=label)
+            if j == 0 and "china_home_price_usd_per_kg" in frame:
+                ax.plot(
+                    x,
+                    frame["china_home_price_usd_per_kg"],
+                    color="0.4",
+                    linestyle="--",
+                    linewidth=1.0,
+                    label="China home (first cell)",
+                )
+        title = (
+            _level_label(level)
+            if panel_factor is None
+            else f"{panel_factor} = {_level_label(level)}"
+        )
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        if i % ncols == 0:
+            ax.set_ylabel("USD/kg")
+        if has_date:
+            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for j in range(len(levels), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False)
+    fig.suptitle(f"{sweep.name}: ex-China magnet price per design point (median of runs)")
+    fig.savefig(path, dpi=_DPI)
+    fig.clear()
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
 # China's exports and the licence desk by destination (from steps.parquet)
 # ---------------------------------------------------------------------------------------------
 
@@ -1083,6 +1180,12 @@ def write_report(run_dir: Path) -> Path:
         if heatmap is not None:
             images.append(heatmap)
         images += _fan_charts(sweep, tmp)
+        prices = price_paths(sweep)
+        if prices is not None:
+            prices.to_csv(tmp / PRICES_FILE, index=False)
+            figure = _draw_price_paths(sweep, prices, tmp / PRICES_FIGURE)
+            if figure is not None:
+                images.append(figure)
         for table, name in ((exports, EXPORTS_FILE), (desk, DESK_FILE)):
             if table is not None and not table.empty:
                 table.to_csv(tmp / name, index=False)

@@ -16,9 +16,10 @@ every price starts at its base:
   scarcity: demand = new export orders; supply = exports released. Orders that wait for
   licences are demand that is not supplied.
 * **Each non-Chinese maker's price** (USD/kg): its list price (the pre-shock Chinese price
-  plus its premium) raised by scarcity: demand = new orders placed with it; supply = its
-  capacity. Below the reference ratio the price stays at list (makers do not discount below
-  the contract price; assumption).
+  plus its premium) raised by scarcity: demand = new orders placed with it; supply = what it
+  could make this week (capacity, controlled grades limited by its Dy/Tb stock). Below the
+  reference ratio the price stays at list (makers do not discount below the contract price;
+  assumption).
 
 The **ex-China price** is what buyers outside China pay: Chinese export and non-Chinese
 prices weighted by the tonnes each delivered to them this week. C-MKT-3 sets the non-Chinese
@@ -134,7 +135,7 @@ class PriceBoard:
         self._home = _Flow(home_t, max(capacity - export_t, 0.0))
         self._export = _Flow(export_t, export_t)
         self._makers = {
-            m.unique_id: _Flow(sum(m.expected_sales_t.values()), m.capacity_t_per_week)
+            m.unique_id: _Flow(sum(m.expected_sales_t.values()), m.effective_capacity_t())
             for m in model.row_suppliers
         }
 
@@ -169,7 +170,7 @@ class PriceBoard:
         paid_t = exports
         for maker in model.row_suppliers:
             flow = self._makers[maker.unique_id]
-            x = flow.update(maker.ordered_t["ex_china"], maker.capacity_t_per_week, smoothing)
+            x = flow.update(maker.ordered_t["ex_china"], maker.effective_capacity_t(), smoothing)
             list_price = maker.offer_price_usd_per_kg()
             target = scarcity_target(list_price, max(x, 0.0), elasticity, list_price)
             maker.price_usd_per_kg = self._adjust(maker.price_usd_per_kg, target)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation import MagnetSupplyModel, load_scenario
+from simulation import MagnetSupplyModel, load_scenario, simulate
 from simulation.prices import excess_demand, partially_adjusted, scarcity_target
 
 prices = st.floats(1, 1_000, allow_nan=False)
@@ -103,3 +103,23 @@ def test_with_prices_frozen_production_receipts_and_entry_differ():
     assert not p_steps["receipts_t__IN__row"].equals(f_steps["receipts_t__IN__row"])
     assert p_steps["row_capacity_t"].iloc[-1] > f_steps["row_capacity_t"].iloc[-1]
     assert len(priced.domestic_producers) != len(frozen.domestic_producers)  # entry differs
+
+
+def test_the_ex_china_price_falls_as_the_desk_approves_more():
+    """Across a sweep of approval probabilities (one even-handed desk), on average."""
+    means = []
+    for approval in (0.2, 0.6, 1.0):
+        runs = []
+        for seed in (1, 2):
+            steps = simulate(
+                load_scenario(
+                    "baseline_2025",
+                    weeks=52,
+                    licensing_policy="case_by_case",
+                    approval_probability=approval,
+                ),
+                rng=seed,
+            ).steps
+            runs.append(steps["ex_china_price_usd_per_kg"].mean())
+        means.append(sum(runs) / len(runs))
+    assert means[0] > means[1] > means[2]

@@ -88,7 +88,19 @@ def by_destination(policy: str, rep: int) -> dict[str, np.ndarray]:
     return columns
 
 
-def make_steps(runs: pd.DataFrame, destinations: bool = False) -> pd.DataFrame:
+def prices(policy: str, rep: int) -> dict[str, np.ndarray]:
+    """Weekly prices of one run (USD/kg): the ex-China price rises with the policy's loss."""
+    ex_china = 60.0 + POLICY_LOSS[policy] / 4 + rep + np.arange(WEEKS) / 10
+    return {
+        "china_home_price_usd_per_kg": np.full(WEEKS, 60.0 - rep / 10),
+        "china_export_price_usd_per_kg": ex_china - 2.0,
+        "ex_china_price_usd_per_kg": ex_china,
+    }
+
+
+def make_steps(
+    runs: pd.DataFrame, destinations: bool = False, with_prices: bool = False
+) -> pd.DataFrame:
     frames = []
     dates = pd.date_range("2025-04-07", periods=WEEKS, freq="7D").strftime("%Y-%m-%d")
     for row in runs.itertuples():
@@ -112,6 +124,7 @@ def make_steps(runs: pd.DataFrame, destinations: bool = False) -> pd.DataFrame:
                     "vehicles_planned__IN__e2w": 10.0,
                     "licence_queue": 3.0,
                     **(by_destination(row.policy, row.replication) if destinations else {}),
+                    **(prices(row.policy, row.replication) if with_prices else {}),
                 }
             )
         )
@@ -123,6 +136,7 @@ def make_sweep(
     *,
     steps: bool = True,
     destinations: bool = False,
+    with_prices: bool = False,
     runs: pd.DataFrame | None = None,
     factors: list[str] | None = None,
     report: dict | None = None,
@@ -134,7 +148,9 @@ def make_sweep(
     # stored in reverse: first appearance must come from run_id order, not file order
     runs.iloc[::-1].to_parquet(folder / "runs.parquet", index=False)
     if steps:
-        make_steps(runs, destinations).to_parquet(folder / "steps.parquet", index=False)
+        make_steps(runs, destinations, with_prices).to_parquet(
+            folder / "steps.parquet", index=False
+        )
     manifest: dict = {
         "experiment_name": name,
         "factors": ["policy", "rampup"] if factors is None else factors,
@@ -557,3 +573,26 @@ def test_error_no_successful_runs(tmp_path):
     runs["status"] = "error"
     folder = make_sweep(tmp_path, runs=runs, steps=False)
     assert "no successful runs (30 failed)" in _error(folder)
+
+
+def test_price_paths_are_weekly_medians_per_design_point_and_plotted(tmp_path):
+    out = write_report(make_sweep(tmp_path, with_prices=True))
+    table = pd.read_csv(out / "price_paths.csv")
+    assert list(table.columns)[:4] == ["point", "policy", "rampup", "week"]
+    assert len(table) == len(POLICIES) * len(RAMPUPS) * WEEKS
+    runs = make_runs()
+    for policy, rampup in table[["policy", "rampup"]].drop_duplicates().itertuples(index=False):
+        ok = (runs["policy"] == policy) & (runs["rampup"] == rampup) & (runs["status"] == "ok")
+        reps = runs[ok]
+        expected = np.median(
+            [prices(policy, r)["ex_china_price_usd_per_kg"] for r in reps.replication], axis=0
+        )
+        got = table[(table["policy"] == policy) & (table["rampup"] == rampup)].sort_values("week")
+        np.testing.assert_allclose(got["ex_china_price_usd_per_kg"], expected)
+    assert_valid_png(out / "price_paths.png")
+    assert 'src="price_paths.png"' in (out / "index.html").read_text()
+
+
+def test_a_sweep_without_price_columns_has_no_price_paths(report_dir):
+    assert not (report_dir / "price_paths.csv").exists()
+    assert not (report_dir / "price_paths.png").exists()
