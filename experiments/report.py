@@ -647,6 +647,17 @@ def _fan_charts(sweep: Sweep, out_dir: Path) -> list[Path]:
     return paths
 
 
+def _format_panel(ax: Any, ylabel: str | None, has_date: bool) -> None:
+    """Grid, y label (first column only) and concise date ticks of one chart panel."""
+    ax.grid(True, alpha=0.3)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if has_date:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def _draw_fan(
     sweep: Sweep,
     country: str,
@@ -689,14 +700,8 @@ def _draw_fan(
             ax.text(
                 0.5, 0.5, "no successful runs", ha="center", va="center", transform=ax.transAxes
             )
-        ax.grid(True, alpha=0.3)
-        if i % ncols == 0:
-            ax.set_ylabel("% of plan")
-        if has_date:
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        elif i // ncols == nrows - 1:
+        _format_panel(ax, "% of plan" if i % ncols == 0 else None, has_date)
+        if not has_date and i // ncols == nrows - 1:
             ax.set_xlabel("week")
     for j in range(n_panels, nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
@@ -774,13 +779,7 @@ def _draw_price_paths(sweep: Sweep, paths: pd.DataFrame, path: Path) -> Path | N
             else f"{panel_factor} = {_level_label(level)}"
         )
         ax.set_title(title, fontsize=10)
-        ax.grid(True, alpha=0.3)
-        if i % ncols == 0:
-            ax.set_ylabel("USD/kg")
-        if has_date:
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        _format_panel(ax, "USD/kg" if i % ncols == 0 else None, has_date)
     for j in range(len(levels), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     handles, labels = axes[0][0].get_legend_handles_labels()
