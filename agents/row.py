@@ -205,7 +205,8 @@ class RestOfWorldSupplier(MagnetSeller):
         beyond the hurdle, ``e``, sets a target capacity ``K (1 + capacity_response_share e)``;
         the maker commits the gap between that target and its capacity plus expansions
         already under way (so it does not re-order capacity it is building). With the price
-        at list, ``e <= 0``: no expansion.
+        at list, ``e <= 0``: no expansion. A maker whose Dy/Tb stock limits its output below
+        capacity does not expand: it could not feed the new lines (assumption).
         """
         self.expected_price_usd_per_kg += self.price_expectation_per_week * (
             self.price_usd_per_kg - self.expected_price_usd_per_kg
@@ -215,7 +216,7 @@ class RestOfWorldSupplier(MagnetSeller):
             return
         margin = self.expected_price_usd_per_kg / self.offer_price_usd_per_kg() - 1.0
         excess = margin - self.investment_hurdle_share
-        if excess <= 0:
+        if excess <= 0 or self.effective_capacity_t() < self.capacity_t_per_week - EPS:
             return
         online = self.capacity_at(week)
         target = online * (1.0 + self.capacity_response_share * excess)
