@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mesa import Agent
 
-from simulation.market import learning_curve_cost, s_curve
+from simulation.market import learning_curve_cost, ramp_share
 
 STAGES = ("planned", "building", "ramping", "operating", "closed")
 OXIDE_COVER_WEEKS = 2.0  # oxide stock aimed for, weeks of capacity (assumption)
@@ -90,11 +90,9 @@ class DomesticProducer(Agent):
         """Usable capacity in ``week``, t/week: 0 until built, then the S-curve, then nameplate."""
         if self.stage in ("planned", "building", "closed"):
             return 0.0
-        if self.stage == "operating" or self.ramp_weeks == 0:
+        if self.stage == "operating":
             return self.nameplate_t_per_week
-        return self.nameplate_t_per_week * s_curve(
-            (week - self.ramp_start_week + 1) / self.ramp_weeks
-        )
+        return self.nameplate_t_per_week * ramp_share(week, self.ramp_start_week, self.ramp_weeks)
 
     def advance(self, week: int) -> None:
         """Move through planned -> building -> ramping -> operating as the weeks pass."""

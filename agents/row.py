@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agents.seller import MagnetSeller
-from simulation.market import EPS, s_curve
+from simulation.market import EPS, ramp_share
+from simulation.prices import partially_adjusted
 
 if TYPE_CHECKING:
     from agents.buyer import MagnetBuyer
@@ -186,13 +187,7 @@ class RestOfWorldSupplier(MagnetSeller):
 
     def _online_share(self, decided_week: int, week: int) -> float:
         start = decided_week + self.expansion_build_weeks
-        if week < start:
-            return 0.0
-        return (
-            s_curve((week - start + 1) / self.expansion_ramp_weeks)
-            if self.expansion_ramp_weeks > 0
-            else 1.0
-        )
+        return ramp_share(week, start, self.expansion_ramp_weeks)
 
     def capacity_pipeline_t(self, week: int) -> float:
         """Expansions decided but not yet producing at full size, t/week."""
@@ -208,8 +203,8 @@ class RestOfWorldSupplier(MagnetSeller):
         at list, ``e <= 0``: no expansion. A maker whose Dy/Tb stock limits its output below
         capacity does not expand: it could not feed the new lines (assumption).
         """
-        self.expected_price_usd_per_kg += self.price_expectation_per_week * (
-            self.price_usd_per_kg - self.expected_price_usd_per_kg
+        self.expected_price_usd_per_kg = partially_adjusted(
+            self.expected_price_usd_per_kg, self.price_usd_per_kg, self.price_expectation_per_week
         )
         self.capacity_ordered_t = 0.0
         if self.capacity_response_share <= 0:
@@ -218,7 +213,7 @@ class RestOfWorldSupplier(MagnetSeller):
         excess = margin - self.investment_hurdle_share
         if excess <= 0 or self.effective_capacity_t() < self.capacity_t_per_week - EPS:
             return
-        online = self.capacity_at(week)
+        online = self.capacity_t_per_week  # capacity_at(week), set by this week's produce
         target = online * (1.0 + self.capacity_response_share * excess)
         gap = target - online - self.capacity_pipeline_t(week)
         if gap > EPS:

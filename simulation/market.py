@@ -115,6 +115,23 @@ def s_curve(progress: float, steepness: float = 10.0) -> float:
     return (raw(progress) - low) / (high - low)
 
 
+def ramp_share(week: int, start_week: int, ramp_weeks: int) -> float:
+    """Share of its full size a ramp starting in ``start_week`` reaches in ``week`` (0-1).
+
+    0 before the start; then :func:`s_curve` over ``ramp_weeks`` (1 in its last week); 1 at
+    once when there is no ramp.
+
+    Example:
+        >>> ramp_share(9, 10, 4), ramp_share(13, 10, 4), ramp_share(10, 10, 0)
+        (0.0, 1.0, 1.0)
+    """
+    if week < start_week:
+        return 0.0
+    if ramp_weeks <= 0:
+        return 1.0
+    return s_curve((week - start_week + 1) / ramp_weeks)
+
+
 def learning_curve_cost(
     initial_cost: float, cumulative_output_t: float, reference_output_t: float, learning_rate: float
 ) -> float:

@@ -96,8 +96,8 @@ class _Flow:
 
     def update(self, demand_t: float, supply_t: float, smoothing: float) -> float:
         """Smooth this week's flows in; return the excess demand."""
-        self.demand_t += smoothing * (demand_t - self.demand_t)
-        self.supply_t += smoothing * (supply_t - self.supply_t)
+        self.demand_t = partially_adjusted(self.demand_t, demand_t, smoothing)
+        self.supply_t = partially_adjusted(self.supply_t, supply_t, smoothing)
         return excess_demand(self.demand_t, self.supply_t, self.reference_ratio)
 
 
@@ -179,8 +179,10 @@ class PriceBoard:
             paid_t += sold
         if paid_t > EPS:
             self.ex_china_usd_per_kg = paid_usd / paid_t
-        self.expected_china_export_usd_per_kg += cfg.price_expectation_per_week * (
-            self.china_export_usd_per_kg - self.expected_china_export_usd_per_kg
+        self.expected_china_export_usd_per_kg = partially_adjusted(
+            self.expected_china_export_usd_per_kg,
+            self.china_export_usd_per_kg,
+            cfg.price_expectation_per_week,
         )
         self.india_import_usd_per_kg = self._india_import_price()
 

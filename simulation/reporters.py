@@ -261,11 +261,6 @@ class Aggregator:
         return stats
 
 
-def aggregate(model: MagnetSupplyModel, stat_keys: list[str]) -> dict[str, float]:
-    """This week's sums by destination, country, segment and group (see :class:`Aggregator`)."""
-    return Aggregator(stat_keys)(model)
-
-
 class WeeklyCollector(DataCollector):
     """Mesa's DataCollector for this model's reporters, without a deepcopy per value.
 
