@@ -26,7 +26,13 @@ Decision rules (each documented in the ODD):
   ``max_pending_orders`` counted orders wait for a licence with a seller, no further order
   goes to that seller;
 * **cancel**: open orders that would lift the position above ``max_cover_weeks`` are
-  cancelled, newest first.
+  cancelled, newest first;
+* **sourcing**: the China share moves each week part of the way
+  (``market.supplier_switching_per_week``) towards a target set by delivered cost, price over
+  availability, of Chinese and non-Chinese magnets relative to the opening state, in the
+  Armington form with elasticity ``market.sourcing_elasticity`` (:func:`target_china_share`);
+  availability is the smoothed share of what the buyer planned to buy from a source that
+  the source shipped (:meth:`MagnetBuyer.review_sourcing`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from simulation.market import EPS, GRADES, Order, Shipment
+from simulation.market import EPS, GRADES, HOME, Order, Shipment
 
 if TYPE_CHECKING:
     from agents.seller import MagnetSeller
@@ -115,6 +121,10 @@ class MagnetBuyer(Agent):
         self._denied_recently: list[Order] = []
         self._needs_key: tuple[float, float, float] | None = None
         self._needs = (0.0, 0.0, 0.0, 0.0, 0.0)
+        self.base_china_share = china_share
+        self.availability = {"china": 1.0, "row": 1.0}
+        self._shipped_from_t = dict.fromkeys(SOURCES, 0.0)
+        self._base_price_usd_per_kg: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ demand
     def full_need_t(self) -> float:
@@ -196,6 +206,19 @@ class MagnetBuyer(Agent):
                         continue
                     for week in range(seller.lead_time_weeks):
                         self.accept(Shipment(seller.source, seller.unique_id, tonnes, week, grade))
+        self.base_china_share = self.china_share
+        self._shipped_from_t = dict.fromkeys(SOURCES, 0.0)
+
+    def _set_pipeline_weeks(self) -> None:
+        """The share-weighted lead time the order-up-to level counts, weeks."""
+        self.pipeline_weeks = sum(
+            share * weight * seller.lead_time_weeks
+            for sellers, share in (
+                (self.china_sellers, self.china_share),
+                (self.row_sellers, 1.0 - self.china_share),
+            )
+            for seller, weight in sellers
+        )
 
     def expected_sales(self) -> dict[int, dict[str, float]]:
         """Weekly tonnes by grade this buyer expects to take from each seller (by unique_id)."""
@@ -225,9 +248,17 @@ class MagnetBuyer(Agent):
                 self.received_t[shipment.source] += shipment.tonnes
                 self.received_by_grade_t[shipment.grade] += shipment.tonnes
 
-    def use(self) -> None:
-        """Run both lines on the stock in hand (module docstring, :func:`line_shares`)."""
+    def use(self, scheduled_share: float = 1.0) -> None:
+        """Run both lines on the stock in hand (module docstring, :func:`line_shares`).
+
+        ``scheduled_share`` (0-1) of the full need is scheduled (an OEM's announced cut); the
+        output share is of the full need.
+        """
         full, controlled_need, _, free_only_t, mixed_free_t = self.needs()
+        if scheduled_share < 1.0:
+            q = max(scheduled_share, 0.0)
+            full, controlled_need = full * q, controlled_need * q
+            free_only_t, mixed_free_t = free_only_t * q, mixed_free_t * q
         stock = self.stock_t
         shares = line_shares(
             stock["controlled"], stock["free"], controlled_need, mixed_free_t, free_only_t
@@ -238,7 +269,7 @@ class MagnetBuyer(Agent):
             (free_only_t * shares["free_only"] + mixed_t * shares["mixed"]) / full
             if full > EPS
             else 1.0
-        )
+        ) * min(scheduled_share, 1.0)
         uses = (
             ("controlled", controlled_need * shares["mixed"]),
             ("free", free_only_t * shares["free_only"] + mixed_free_t * shares["mixed"]),
@@ -284,9 +315,64 @@ class MagnetBuyer(Agent):
                 counted[o.grade] += o.open_t
         return firm, counted, waiting, overdue
 
+    def source_prices_usd_per_kg(self) -> dict[str, float]:
+        """This week's price of Chinese and of non-Chinese magnets to this buyer, USD/kg.
+
+        Chinese: China's home price at home, the price of exports to India for Indian buyers
+        (limit pricing, :class:`simulation.prices.PriceBoard`), else the export price.
+        Non-Chinese: the buyer's non-Chinese makers' prices, weighted as it orders.
+        """
+        board = self.model.prices
+        if self.country == HOME:
+            china = board.china_home_usd_per_kg
+        elif self.country == "IN":
+            china = board.india_import_usd_per_kg
+        else:
+            china = board.china_export_usd_per_kg
+        row = sum(weight * seller.price_usd_per_kg for seller, weight in self.row_sellers)
+        return {"china": china, "row": row}
+
+    def review_sourcing(self) -> None:
+        """Update availability of each source, then move the China share (module docstring).
+
+        Availability of a source = tonnes it shipped to the buyer last week over the tonnes
+        the buyer planned to buy there (full need x share), at most 1, smoothed with
+        ``market.availability_smoothing_per_week``. Only buyers with both Chinese and
+        non-Chinese makers switch. The first call (before anything has shipped) records the
+        opening prices the costs are relative to.
+        """
+        shipped, self._shipped_from_t = self._shipped_from_t, dict.fromkeys(SOURCES, 0.0)
+        if not (self.china_sellers and self.row_sellers):
+            return
+        prices = self.source_prices_usd_per_kg()
+        if self._base_price_usd_per_kg is None:
+            self._base_price_usd_per_kg = prices
+            return
+        cfg = self.model.spec.market
+        full = self.full_need_t()
+        for source, share in (("china", self.china_share), ("row", 1.0 - self.china_share)):
+            planned = full * share
+            if planned > EPS:
+                seen = min(1.0, shipped[source] / planned)
+                self.availability[source] += cfg.availability_smoothing_per_week * (
+                    seen - self.availability[source]
+                )
+        if cfg.sourcing_elasticity <= 0 and self.china_share == self.base_china_share:
+            return
+        base = self._base_price_usd_per_kg
+        target = target_china_share(
+            self.base_china_share,
+            {s: prices[s] / base[s] for s in ("china", "row")},
+            self.availability,
+            cfg.sourcing_elasticity,
+        )
+        self.china_share += cfg.supplier_switching_per_week * (target - self.china_share)
+        self._set_pipeline_weeks()
+
     def reorder(self) -> None:
-        """Cancel orders above the ceiling, then order up to the target (module docstring)."""
+        """Review sourcing, cancel orders above the ceiling, order up to the target."""
         week = self.model.week
+        self.review_sourcing()
         self.ordered_t = 0.0
         firm, counted, waiting, overdue = self._open_orders(week)
         self.blocked = overdue or bool(self._denied_recently)
@@ -380,6 +466,7 @@ class MagnetBuyer(Agent):
         """Take a shipment (or a customs-held consignment) into the pipeline."""
         self.in_transit.append(shipment)
         self._transit_t[shipment.grade] += shipment.tonnes
+        self._shipped_from_t[shipment.source] += shipment.tonnes
 
     def split_held(self, shipment: Shipment, tonnes: float) -> Shipment:
         """Split ``tonnes`` off a consignment held by customs; the part is released."""
@@ -464,6 +551,37 @@ def line_shares(
     usable = free_only_need_t + mixed_free_need_t * cap
     r = min(1.0, free_t / usable) if usable > EPS else 1.0
     return {"free_only": r, "mixed": cap * r}
+
+
+#: Lowest availability a delivered cost is computed with (a source that ships nothing costs
+#: 20 times its price, not infinitely much; assumption).
+MIN_AVAILABILITY = 0.05
+
+
+def target_china_share(
+    base_share: float,
+    relative_price: dict[str, float],
+    availability: dict[str, float],
+    elasticity: float,
+) -> float:
+    """Target China share from delivered costs (Armington form, anchored at the opening).
+
+    Delivered cost of a source = its price relative to the opening price over its
+    availability (0-1, at least :data:`MIN_AVAILABILITY`); the target is
+    ``s0 c_china^-e / (s0 c_china^-e + (1 - s0) c_row^-e)``, so at opening prices and full
+    availability it is the opening share ``s0``.
+
+    Example:
+        >>> round(target_china_share(0.9, {"china": 1.0, "row": 1.0},
+        ...                          {"china": 0.5, "row": 1.0}, 2.0), 3)
+        0.692
+    """
+    weights = {}
+    for source, share in (("china", base_share), ("row", 1.0 - base_share)):
+        cost = relative_price[source] / max(availability[source], MIN_AVAILABILITY)
+        weights[source] = share * cost ** (-elasticity)
+    total = weights["china"] + weights["row"]
+    return weights["china"] / total if total > EPS else base_share
 
 
 def _normalised(sellers: list[tuple[MagnetSeller, float]]) -> list[tuple[MagnetSeller, float]]:

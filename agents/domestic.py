@@ -67,6 +67,7 @@ class DomesticProducer(Agent):
         self.subsidised = subsidised
         self.award_week = award_week
         self.lead_time_weeks = 1  # delivery inside India, weeks (assumption)
+        self.export_lead_time_weeks = 4  # sea freight to Europe or East Asia, weeks (assumption)
         self.build_start_week = start_week
         self.ramp_start_week = start_week if stage == "ramping" else start_week + build_weeks
         self.stock_t = 0.0
@@ -77,6 +78,7 @@ class DomesticProducer(Agent):
         self.scrap_t = 0.0
         self.oxide_used_t = 0.0
         self.sold_t = 0.0
+        self.sold_abroad_t = 0.0
         self.learning_reference_t = learning_reference_t
         self.exit_after_weeks = exit_after_weeks
         self.weeks_under_water = 0
@@ -131,12 +133,24 @@ class DomesticProducer(Agent):
             learning_rate=self.learning_rate,
         )
         self.sold_t = 0.0
+        self.sold_abroad_t = 0.0
+
+    def realised_price_usd_per_kg(self, india_usd_per_kg: float, abroad_usd_per_kg: float) -> float:
+        """Price of last week's sales: India's import price at home, the ex-China price abroad.
+
+        Weighted by the tonnes sold in each (the India price when nothing was sold), USD/kg.
+        """
+        if self.sold_t <= 0:
+            return india_usd_per_kg
+        abroad = min(self.sold_abroad_t, self.sold_t) / self.sold_t
+        return (1.0 - abroad) * india_usd_per_kg + abroad * abroad_usd_per_kg
 
     def review_margin(self, import_usd_per_kg: float, incentive_usd_per_kg: float) -> None:
-        """Close after ``exit_after_weeks`` weeks in a row of import price + incentive < cost.
+        """Close after ``exit_after_weeks`` weeks in a row of sales price + incentive < cost.
 
-        Only a plant that is producing (ramping or operating) is judged; a plant without an
-        exit rule never closes.
+        ``import_usd_per_kg`` is the price the plant's sales fetch
+        (:meth:`realised_price_usd_per_kg`). Only a plant that is producing (ramping or
+        operating) is judged; a plant without an exit rule never closes.
         """
         if self.exit_after_weeks is None or self.stage not in ("ramping", "operating"):
             return

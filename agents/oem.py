@@ -2,14 +2,29 @@
 
 Indian and Japanese firms, and segments (ICE cars, EVs, e-2W …), differ only by parameters.
 Stock, orders and licences: :class:`agents.buyer.MagnetBuyer`.
+
+Production plan (ODD §7.3a):
+
+* **price**: the firm passes the rise of its expected magnet price (adaptive, on the price it
+  pays at its sourcing shares) into its vehicle price and its sales plan falls with
+  ``demand_price_elasticity``; magnets are a small share of a vehicle's price, so this is a
+  second-order channel;
+* **deferral**: a vehicle of the plan not built this week joins a backlog (its buyer waits);
+  the firm builds up to ``recovery_margin_share`` above plan to work it off, oldest first,
+  and orders magnets for that; a vehicle still waiting after ``max_deferral_weeks`` is lost;
+* **announced cuts**: before building, the firm checks the magnets in hand or on their way
+  (stock, in transit) against ``plan_horizon_weeks`` of need; short of that, it schedules
+  only the rate those magnets support over those weeks, spreading scarce magnets instead of
+  building flat out until the stock is gone (C-JP-3: Suzuki announced the Swift stop).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from agents.buyer import SOURCES, MagnetBuyer
-from simulation.market import GRADES
+from simulation.market import EPS, GRADES
 
 if TYPE_CHECKING:
     from simulation.scenario import OEMConfig
@@ -41,7 +56,12 @@ class OEM(MagnetBuyer):
             licence_request_weeks=config.licence_request_weeks,
         )
         self.segment = config.segment
-        self.planned_vehicles_per_week = config.planned_vehicles_per_week / config.count
+        self.base_vehicles_per_week = config.planned_vehicles_per_week / config.count
+        self.planned_vehicles_per_week = self.base_vehicles_per_week
+        self.vehicle_price_usd = config.vehicle_price_usd
+        self.demand_price_elasticity = config.demand_price_elasticity
+        self.expected_magnet_usd_per_kg: float | None = None
+        self._opening_magnet_usd_per_kg = 0.0
         self.magnet_kg_per_vehicle = config.magnet_kg_per_vehicle
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
         self.redesign_trigger_weeks = config.redesign_trigger_weeks
@@ -49,6 +69,15 @@ class OEM(MagnetBuyer):
         self.redesign_reduction_share = config.redesign_reduction_share
         self.redesign_cost_usd = config.redesign_cost_usd
         self.stop_threshold_share = model.spec.simulation.line_stop_threshold_share
+        self.plan_horizon_weeks = config.plan_horizon_weeks
+        self.recovery_margin_share = config.recovery_margin_share
+        self.max_deferral_weeks = config.max_deferral_weeks
+        self.backlog: deque[list[float]] = deque()  # [week deferred, vehicles], oldest first
+        self.backlog_vehicles = 0.0
+        self.deferred_vehicles = 0.0
+        self.recovered_vehicles = 0.0
+        self.lost_vehicles = 0.0
+        self.scheduled_share = 1.0
         self.produced_vehicles = 0.0
         self.stopped = False
         self.short = False
@@ -58,9 +87,14 @@ class OEM(MagnetBuyer):
         self.redesigned = False
 
     # ------------------------------------------------------------------ derived state
+    def wanted_vehicles(self) -> float:
+        """Vehicles the firm wants to build this week: the plan plus backlog recovery."""
+        plan = self.planned_vehicles_per_week
+        return plan + min(self.backlog_vehicles, self.recovery_margin_share * plan)
+
     def full_need_t(self) -> float:
-        """Magnets (both grades) needed to build the plan, t/week."""
-        return self.planned_vehicles_per_week * self.magnet_kg_per_vehicle / 1000.0
+        """Magnets (both grades) needed to build the plan and the recovery, t/week."""
+        return self.wanted_vehicles() * self.magnet_kg_per_vehicle / 1000.0
 
     @property
     def need_t_per_week(self) -> float:
@@ -80,13 +114,104 @@ class OEM(MagnetBuyer):
         self.reorder()
         self.adapt()
 
+    def magnet_usd_per_kg(self) -> float:
+        """The magnet price the firm pays at its sourcing shares this week, USD/kg."""
+        prices = self.source_prices_usd_per_kg()
+        if not self.row_sellers:
+            return prices["china"]
+        return self.china_share * prices["china"] + (1.0 - self.china_share) * prices["row"]
+
+    def update_plan(self) -> None:
+        """Set this week's sales plan from the expected magnet price (module docstring).
+
+        ``plan = base x (1 + k (E[p] - p0) / vehicle price) ** -elasticity``, with ``k`` the
+        magnet kg per vehicle, ``E[p]`` the adaptive expected magnet price (weight
+        ``market.price_expectation_per_week``) and ``p0`` the price in the first week.
+        """
+        price = self.magnet_usd_per_kg()
+        if self.expected_magnet_usd_per_kg is None:
+            self.expected_magnet_usd_per_kg = self._opening_magnet_usd_per_kg = price
+        weight = self.model.spec.market.price_expectation_per_week
+        self.expected_magnet_usd_per_kg += weight * (price - self.expected_magnet_usd_per_kg)
+        if self.demand_price_elasticity <= 0:
+            return
+        rise = (
+            self.magnet_kg_per_vehicle
+            * (self.expected_magnet_usd_per_kg - self._opening_magnet_usd_per_kg)
+            / self.vehicle_price_usd
+        )
+        self.planned_vehicles_per_week = self.base_vehicles_per_week * max(1.0 + rise, 0.01) ** (
+            -self.demand_price_elasticity
+        )
+
+    @property
+    def priced_out_vehicles(self) -> float:
+        """Vehicles of the base plan not planned this week because of magnet prices."""
+        return self.base_vehicles_per_week - self.planned_vehicles_per_week
+
+    def schedule_share(self) -> float:
+        """Share of the wanted output the firm schedules this week (the announced-cut rule).
+
+        Magnets of each grade in hand or on their way (stock and in transit: open orders,
+        even firm ones, may sit in an overbooked maker's book) over ``H`` weeks of need,
+        where ``H`` is ``plan_horizon_weeks`` but at most the cover and pipeline the firm
+        orders for (so a firm at its order-up-to level never cuts); 1 when that covers the
+        need.
+        """
+        if self.plan_horizon_weeks <= 0:
+            return 1.0
+        horizon = min(self.plan_horizon_weeks, self.cover_target_weeks + self.pipeline_weeks)
+        share = 1.0
+        for grade in GRADES:
+            need = self.need_t(grade)
+            if need > EPS and horizon > EPS:
+                coming = self.stock_t[grade] + self.in_transit_t(grade)
+                share = min(share, coming / (need * horizon))
+        return share
+
     def produce(self) -> None:
-        """Build the share of the plan the scarcer grade allows; use up those magnets."""
-        self.use()
+        """Schedule, build what stock allows of it, then settle the backlog (module docstring)."""
+        self.update_plan()
         plan = self.planned_vehicles_per_week
-        self.produced_vehicles = plan * self.output_share
-        self.short = self.output_share < 1.0 - 1e-9
-        self.stopped = self.output_share < self.stop_threshold_share
+        self._expire_backlog()
+        wanted = self.wanted_vehicles()
+        self.scheduled_share = self.schedule_share()
+        self.use(self.scheduled_share)
+        built = wanted * self.output_share
+        self.produced_vehicles = built
+        self._settle_backlog(plan, built)
+        self.short = built < plan * (1.0 - 1e-9)
+        self.stopped = built < self.stop_threshold_share * plan
+
+    def _expire_backlog(self) -> None:
+        """Vehicles deferred ``max_deferral_weeks`` ago or earlier are lost."""
+        week, backlog = self.model.week, self.backlog
+        self.lost_vehicles = 0.0
+        while backlog and week - backlog[0][0] >= self.max_deferral_weeks:
+            self.lost_vehicles += backlog.popleft()[1]
+        self.backlog_vehicles = sum(v for _, v in backlog)
+
+    def _settle_backlog(self, plan: float, built: float) -> None:
+        """Recover the oldest deferred vehicles with output above plan; defer the shortfall."""
+        week, backlog = self.model.week, self.backlog
+        extra = max(0.0, built - plan)
+        self.recovered_vehicles = 0.0
+        while backlog and extra > EPS:
+            take = min(extra, backlog[0][1])
+            backlog[0][1] -= take
+            extra -= take
+            self.recovered_vehicles += take
+            if backlog[0][1] <= EPS:
+                backlog.popleft()
+        short = max(0.0, plan - built)
+        self.deferred_vehicles = 0.0
+        if short > EPS:
+            if self.max_deferral_weeks > 0:
+                backlog.append([week, short])
+                self.deferred_vehicles = short
+            else:
+                self.lost_vehicles += short
+        self.backlog_vehicles = sum(v for _, v in backlog)
 
     def adapt(self) -> None:
         """Raise the stockpile target after a shortage; redesign after long shortages."""

@@ -5,7 +5,8 @@ C-LIC-5 (all-destination exports April-July 2025, the May and July 2025 destinat
 H1 2025 EU and US), SF-2, SF-3 and SF-4, within the mechanism facts. This script sets only
 parameter values marked "assumption" in the scenario files (customs identification, grade
 mix and free-only share, cover within C-IN-2/C-IN-7, licence patience, approval chances and
-shares, the desk's capacity, exporters' held stock) and scores a parameter set by
+shares, the desk's capacity, exporters' held stock, OEMs' announced-cut horizon, buyers'
+supplier switching speed) and scores a parameter set by
 :func:`loss`; validation observations are never read. The search is a seeded Nelder-Mead on
 a few seeds; confirm the result with ``magshock validate-history`` (20 seeds).
 
@@ -62,6 +63,8 @@ SPACE: dict[str, tuple[float, float]] = {
     "cs_in_oem": (0.3, 0.95),
     **{f"cover_{c}": (2.0, 6.0) for c in REGIONS},  # C-IN-7: 2-6 weeks
     "cover_jp_compact": (2.0, 6.0),
+    "plan_h": (0.0, 8.0),  # OEMs' announced-cut horizon, weeks (assumption)
+    "switching": (0.005, 0.2),  # buyers' supplier switching speed, 1/week (assumption)
     **{f"fo_{c}": (0.0, 0.8) for c in REGIONS},  # free-only line's share (C-LIC-4, C-LIC-10)
 }
 
@@ -89,6 +92,8 @@ def apply(raw: dict[str, Any], x: dict[str, float]) -> dict[str, Any]:
         april["min_delay_working_days"] = round(x["delay_min"])
     if "p_us" in x:
         april["countries"]["US"] = {"approval_probability": x["p_us"]}
+    if "switching" in x:
+        data["market"]["supplier_switching_per_week"] = x["switching"]
     for exp in data["exporters"]:
         exp["max_held_weeks"] = x.get("max_held", exp["max_held_weeks"])
     for buyer in data["buyers"]:
@@ -101,6 +106,7 @@ def apply(raw: dict[str, Any], x: dict[str, float]) -> dict[str, Any]:
         if f"cover_{c}" in x:
             buyer["initial_inventory_weeks"] = buyer["cover_target_weeks"] = x[f"cover_{c}"]
     for oem in data["oems"]:
+        oem["plan_horizon_weeks"] = x.get("plan_h", oem["plan_horizon_weeks"])
         if oem["country"] == "IN":
             oem["controlled_share"] = x.get("cs_in_oem", oem["controlled_share"])
         if oem["name"] == "jp-compact" and "cover_jp_compact" in x:
@@ -253,6 +259,8 @@ def current(raw: dict[str, Any]) -> dict[str, float]:
         x[f"cover_{c}"] = by_country[c]["cover_target_weeks"]
         x[f"fo_{c}"] = by_country[c].get("free_only_share", 0.0)
     x["cs_in_oem"] = next(o for o in raw["oems"] if o["country"] == "IN")["controlled_share"]
+    x["plan_h"] = raw["oems"][0]["plan_horizon_weeks"]
+    x["switching"] = raw["market"]["supplier_switching_per_week"]
     x["cover_jp_compact"] = next(o for o in raw["oems"] if o["name"] == "jp-compact")[
         "cover_target_weeks"
     ]

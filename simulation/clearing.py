@@ -154,6 +154,7 @@ class Market:
         self.row_sales_t: dict[str, float] = {}
         self.controlled_exports_t = 0.0
         self.domestic_sales_t = 0.0
+        self.domestic_exports_t = 0.0
         self.home_sales_t = 0.0
 
     def dispatch(
@@ -198,20 +199,35 @@ class Market:
         self.sell_domestic(week)
 
     def sell_domestic(self, week: int) -> None:
-        """Indian plants sell their stock to Indian buyers' uncovered controlled-grade need.
+        """Indian plants sell their stock: to Indian buyers first, then scheme plants abroad.
 
-        A buyer's uncovered need is its order-up-to level less its firm position (stock, in
-        transit and open orders not waiting for a licence, which may never be granted);
-        plants sell pro rata to it and the buyer's later orders shrink accordingly
-        (assumption: domestic magnets are taken whenever available, the scheme closing the
-        price gap, C-PLI-4).
+        A buyer's uncovered need is its order-up-to level of controlled grades less its firm
+        position (stock, in transit and open orders not waiting for a licence, which may never
+        be granted); plants sell pro rata to it and the buyer's later orders shrink
+        accordingly (assumption: domestic magnets are taken whenever available, the scheme
+        closing the price gap, C-PLI-4). What Indian buyers do not take, scheme plants sell
+        to buyers outside India and China on the same rule when ``market.domestic_exports``
+        is on (IREL serves strategic users first and does not export, C-IRL-3). The
+        incentive is paid on all sales (assumption).
         """
         producers = self.model.domestic_producers
         if not any(p.stock_t > EPS for p in producers):
             return  # nothing to sell
+        for producer in producers:
+            producer.sold_abroad_t = 0.0
+        self._sell(producers, self._gaps(lambda c: c == "IN"), week, abroad=False)
+        if self.model.spec.market.domestic_exports:
+            exporters = [p for p in producers if p.subsidised and p.stock_t > EPS]
+            if exporters:
+                self._sell(exporters, self._gaps(lambda c: c not in ("IN", HOME)), week, True)
+        for producer in producers:
+            self.model.incentive.pay(producer)
+
+    def _gaps(self, country_ok) -> dict[MagnetBuyer, float]:
+        """Uncovered controlled-grade need of the buyers whose country passes the test, t."""
         gaps: dict[MagnetBuyer, float] = {}
         for buyer in self.model.buyers:
-            if buyer.country != "IN":
+            if not country_ok(buyer.country):
                 continue
             need = buyer.need_t("controlled")
             gap = need * (buyer.cover_target_weeks + buyer.pipeline_weeks) - buyer.firm_position_t(
@@ -219,6 +235,9 @@ class Market:
             )
             if gap > EPS:
                 gaps[buyer] = gap
+        return gaps
+
+    def _sell(self, producers, gaps: dict[MagnetBuyer, float], week: int, abroad: bool) -> None:
         for producer in producers:
             if producer.stock_t <= EPS or not gaps:
                 continue
@@ -230,17 +249,20 @@ class Market:
                 producer.sold_t += tonnes
                 gaps[buyer] -= tonnes
                 self.domestic_sales_t += tonnes
+                if abroad:
+                    producer.sold_abroad_t += tonnes
+                    self.domestic_exports_t += tonnes
                 buyer.accept(
                     Shipment(
                         "domestic",
                         producer.unique_id,
                         tonnes,
-                        week + producer.lead_time_weeks,
+                        week
+                        + (producer.export_lead_time_weeks if abroad else producer.lead_time_weeks),
                         "controlled",
                     )
                 )
             producer.stock_t = max(producer.stock_t, 0.0)
-            self.model.incentive.pay(producer)
 
     @property
     def exports_total_t(self) -> float:

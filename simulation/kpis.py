@@ -48,7 +48,15 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
     Returns:
         A flat dict of floats (NaN where undefined, e.g. no stoppage):
 
-        * ``lost_production_pct__{C}`` – vehicles not built, % of plan, per country C;
+        * ``lost_production_pct__{C}`` – vehicles of the plan not built within the horizon,
+          % of plan, per country C; it is the sum of the next two:
+        * ``lost_for_good_pct__{C}`` – vehicles whose buyers stopped waiting
+          (``max_deferral_weeks``), % of plan;
+        * ``deferred_at_horizon_pct__{C}`` – vehicles still in the backlog at the end, % of plan;
+        * ``deferred_recovered_pct__{C}`` – vehicles short in some week and built later
+          (production deferred, not lost), % of plan;
+        * ``priced_out_pct__{C}`` – vehicles dropped from the sales plan because magnet
+          prices raised vehicle prices, % of the base plan (not counted as lost production);
         * ``lost_vehicles__{C}`` – vehicles not built;
         * ``weeks_to_first_stoppage__{C}`` – first week any firm of C stopped a line;
         * ``weeks_to_first_stoppage__{C}__{group}`` and ``weeks_to_recover__{C}__{group}``
@@ -70,6 +78,16 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
         kpis[f"lost_production_pct__{c}"] = (
             float(100 * (planned - produced) / planned) if planned else 0.0
         )
+        if f"vehicles_lost__{c}" in steps:  # absent from records without the backlog
+            for key, value in (
+                ("lost_for_good_pct", steps[f"vehicles_lost__{c}"].sum()),
+                ("deferred_at_horizon_pct", steps[f"vehicles_backlog__{c}"].iloc[-1]),
+                ("deferred_recovered_pct", steps[f"vehicles_recovered__{c}"].sum()),
+            ):
+                kpis[f"{key}__{c}"] = float(100 * value / planned) if planned else 0.0
+        if f"vehicles_priced_out__{c}" in steps:
+            out = steps[f"vehicles_priced_out__{c}"].sum()
+            kpis[f"priced_out_pct__{c}"] = float(100 * out / (planned + out)) if planned else 0.0
         kpis[f"weeks_to_first_stoppage__{c}"] = _first_week(steps[f"firms_stopped__{c}"] > 0, weeks)
     for c, name in _groups(steps):
         key = f"{c}__{name}"

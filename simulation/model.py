@@ -361,10 +361,12 @@ class MagnetSupplyModel(Model):
         imports = allocate_pro_rata(self.spec.market.oxide_import_t_per_week, residual)
         self.oxide_imported_t = sum(imports.values())
         import_price = self.prices.india_import_usd_per_kg
+        abroad_price = self.prices.ex_china_usd_per_kg
         for producer in producers:
+            price = producer.realised_price_usd_per_kg(import_price, abroad_price)
             producer.receive_oxide(from_irel[producer] + imports[producer])
             producer.produce(week, ratio)
-            producer.review_margin(import_price, self.incentive.usd_per_kg(producer))
+            producer.review_margin(price, self.incentive.usd_per_kg(producer))
 
     def record_redesign_start(self, oem: OEM) -> None:
         """Count a redesign and its cost (called by the OEM that starts it)."""

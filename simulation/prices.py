@@ -25,7 +25,9 @@ The **ex-China price** is what buyers outside China pay: Chinese export and non-
 prices weighted by the tonnes each delivered to them this week. C-MKT-3 sets the non-Chinese
 list premia (an input); C-MKT-10 (the ex-China premium after the controls) is a validation
 fact no parameter here is set from. Non-Chinese makers invest on their price
-(:meth:`agents.row.RestOfWorldSupplier.invest`); buyers and the scheme do not yet read prices.
+(:meth:`agents.row.RestOfWorldSupplier.invest`), buyers source on them
+(:meth:`agents.buyer.MagnetBuyer.review_sourcing`) and the scheme's bidders and plants
+judge entry and exit on them.
 """
 
 from __future__ import annotations

@@ -28,6 +28,11 @@ _COUNTRY_STATS = (
     "vehicles_planned",
     "magnet_need_t",
     "firms_stopped",
+    "vehicles_deferred",
+    "vehicles_recovered",
+    "vehicles_lost",
+    "vehicles_backlog",
+    "vehicles_priced_out",
 )
 #: Per-destination figures: China's exports (customs basis) and the licence desk.
 _DESTINATION_STATS = (
@@ -101,6 +106,10 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
             p.capacity_t_per_week(m.week) for p in m.domestic_producers
         ),
         "domestic_output_t": lambda m: sum(p.output_t for p in m.domestic_producers),
+        "domestic_exports_t": lambda m: m.market.domestic_exports_t,
+        "china_sourcing_share": lambda m: _weighted(
+            [(b.china_share, b.full_need_t()) for b in m.buyers if b.country != HOME]
+        ),
         "domestic_plants_closed": lambda m: sum(p.stage == "closed" for p in m.domestic_producers),
         "india_import_price_usd_per_kg": lambda m: m.prices.india_import_usd_per_kg,
         "domestic_plants_operating": lambda m: sum(
@@ -201,6 +210,13 @@ class Aggregator:
                 f"oem_planned__{g}",
                 f"oem_firms_stopped__{g}",
                 f"oem_cover_weeks__{g}",
+                (
+                    f"vehicles_deferred__{c}",
+                    f"vehicles_recovered__{c}",
+                    f"vehicles_lost__{c}",
+                    f"vehicles_backlog__{c}",
+                    f"vehicles_priced_out__{c}",
+                ),
             )
         return keys
 
@@ -221,12 +237,18 @@ class Aggregator:
                 planned_g,
                 stopped_g,
                 cover_g,
+                (deferred_c, recovered_c, lost_c, backlog_c, priced_out_c),
             ) = self._keys(o)
             need = o.need_t("controlled")
             stats[produced_c] += o.produced_vehicles
             stats[planned_c] += o.planned_vehicles_per_week
             stats[need_c] += o.full_need_t()
             stats[stopped_c] += o.stopped
+            stats[deferred_c] += o.deferred_vehicles
+            stats[recovered_c] += o.recovered_vehicles
+            stats[lost_c] += o.lost_vehicles
+            stats[backlog_c] += o.backlog_vehicles
+            stats[priced_out_c] += o.priced_out_vehicles
             for source, tonnes in o.received_t.items():
                 stats[receipts[source]] += tonnes
             stats[produced_seg] += o.produced_vehicles

@@ -159,6 +159,37 @@ class MarketConfig(_Section):
         "ramping or operating, exports to India are priced this share below the lowest "
         "entrant's unit cost, if that is lower (0 = off; assumption).",
     )
+    sourcing_elasticity: float = Field(
+        2.0,
+        ge=0,
+        le=20,
+        description="Elasticity of substitution between Chinese and non-Chinese magnets in "
+        "a buyer's target sourcing share, on delivered cost = price / availability relative "
+        "to the opening state (Armington form; 0 = fixed shares), dimensionless "
+        "(assumption).",
+    )
+    supplier_switching_per_week: float = Field(
+        1 / 52,
+        ge=0,
+        le=1,
+        description="Share of the gap to its target sourcing share a buyer closes each week "
+        "(qualifying a new magnet supplier takes months; 1/52 = half-life 35.7 weeks; "
+        "calibrated to C-LIC-5 in history_2025), "
+        "1/week (assumption).",
+    )
+    availability_smoothing_per_week: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="Weight of the latest week in a buyer's availability of each source "
+        "(tonnes shipped to it over tonnes it planned to buy there), 1/week (assumption).",
+    )
+    domestic_exports: bool = Field(
+        True,
+        description="Whether India's scheme plants sell abroad (to buyers outside India and "
+        "China) what Indian buyers do not take (assumption; the scheme's 6,000 t/yr exceeds "
+        "India's own need, C-PLI-2, C-PLI-3).",
+    )
     max_price_discount_share: float = Field(
         0.3,
         ge=0,
@@ -393,6 +424,46 @@ class OEMConfig(_Section):
         description="Share of the magnet mass per vehicle in controlled (Dy/Tb) grades; the "
         "rest is in uncontrolled grades (low-HREE, C-LIC-4), ordered and stocked alike but "
         "never licensed (default 1.0 = all controlled, assumption).",
+    )
+    vehicle_price_usd: float = Field(
+        10_000.0,
+        gt=0,
+        le=10_000_000,
+        description="Price of one vehicle, USD: with the magnet content it sets how much of "
+        "a magnet price rise reaches the vehicle price (full pass-through; assumption).",
+    )
+    demand_price_elasticity: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Fall in the firm's sales plan per unit relative rise of its vehicle "
+        "price (constant elasticity; 0 = plans ignore magnet prices), dimensionless "
+        "(assumption).",
+    )
+    plan_horizon_weeks: float = Field(
+        3.0,
+        ge=0,
+        le=52,
+        description="Weeks ahead a firm checks that its firm magnet position (stock, in "
+        "transit, orders not waiting for a licence) covers its plan; when it does not, it "
+        "announces a cut to the rate that position supports over these weeks (0 = no "
+        "announced cuts: build what stock allows), weeks (assumption; C-JP-3: a stop of "
+        "weeks, not a long slow-down, so a short horizon; 4 weeks or more removes SF-3's "
+        "stop).",
+    )
+    recovery_margin_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Output above plan (overtime, extra shifts) a firm can run to build "
+        "deferred vehicles, share of plan (assumption).",
+    )
+    max_deferral_weeks: int = Field(
+        13,
+        ge=0,
+        le=520,
+        description="Weeks a vehicle not built waits in the deferred backlog before its "
+        "buyer walks away and it is lost (0 = every shortfall is lost), weeks (assumption).",
     )
     redesign_trigger_weeks: int = Field(
         8, ge=1, le=520, description="Short weeks before a redesign starts (assumption)."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +168,7 @@ def test_quick_sobol_and_discovery_through_the_cli(tmp_path):
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "analysis" / "sobol.csv")
-    assert len(table) == 8 * 3 and set(table["kpi"]) == {
+    assert len(table) == 16 * 3 and set(table["kpi"]) == {
         "lost_production_pct__IN",
         "lost_production_pct__JP",
         "domestic_share_at_horizon",
@@ -175,7 +176,7 @@ def test_quick_sobol_and_discovery_through_the_cli(tmp_path):
     assert "dominates" in (out / "analysis" / "sobol.md").read_text()
     assert (out / "analysis" / "sobol.png").exists()
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 8 * (8 + 2) * 1
+    assert len(runs) == 8 * (16 + 2) * 1
     threshold = float(runs["lost_production_pct__IN"].median())
     res = runner.invoke(
         app,
@@ -273,15 +274,8 @@ def test_quick_morris_on_the_shipped_experiment(tmp_path):
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "analysis" / "morris.csv")
-    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (8 + 1)  # 4 trajectories (quick)
-    assert set(table["factor"]) == {
-        "approval_probability",
-        "review_capacity_per_week",
-        "min_delay_working_days",
-        "cover_target_weeks",
-        "redesign_lag_weeks",
-        "subsidy_usd_per_kg",
-        "build_weeks",
-        "learning_rate",
-    }
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (16 + 1)  # 4 trajectories (quick)
+    assert set(table["factor"]) == set(
+        tomllib.loads((REPO / "experiments" / "sensitivity.toml").read_text())["factors"]
+    )
     assert (table["mu_star"] >= 0).all() and "dominates" in res.output

@@ -98,7 +98,11 @@ def assert_non_negative(model: MagnetSupplyModel) -> None:
         assert all(s.tonnes >= 0 for s in b.in_transit)
         assert 0 <= b.output_share <= 1 + TOL
     for o in model.oems:
-        assert 0 <= o.produced_vehicles <= o.planned_vehicles_per_week + TOL
+        plan = o.planned_vehicles_per_week
+        # above plan only to work off the backlog, within the recovery margin
+        assert 0 <= o.produced_vehicles <= plan * (1 + o.recovery_margin_share) + TOL
+        assert o.recovered_vehicles <= max(0.0, o.produced_vehicles - plan) + TOL
+        assert o.backlog_vehicles >= -TOL
     for p in model.domestic_producers:
         assert p.stock_t >= -TOL and p.oxide_stock_t >= -TOL
     assert model.irel.stock_t >= -TOL

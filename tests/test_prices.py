@@ -87,7 +87,7 @@ def test_with_prices_frozen_production_receipts_and_entry_differ():
             load_scenario(
                 "fast_domestic_rampup",
                 licensing_policy="ban",
-                subsidy_usd_per_kg=10.0,
+                subsidy_usd_per_kg=15.0,
                 scarcity_price_elasticity=elasticity,
             ),
             rng=2,
