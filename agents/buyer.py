@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 from mesa import Agent
 
 from simulation.market import EPS, GRADES, HOME, Order, Shipment
+from simulation.prices import partially_adjusted
 
 if TYPE_CHECKING:
     from agents.seller import MagnetSeller
@@ -190,7 +191,7 @@ class MagnetBuyer(Agent):
             self.china_share = 0.0
         for grade in GRADES:
             self.stock_t[grade] = self.need_t(grade) * self.initial_inventory_weeks
-        self.pipeline_weeks = 0.0
+        self._set_pipeline_weeks()
         for sellers, share in (
             (self.china_sellers, self.china_share),
             (self.row_sellers, 1.0 - self.china_share),
@@ -199,7 +200,6 @@ class MagnetBuyer(Agent):
                 part = share * weight
                 if part <= EPS:
                     continue
-                self.pipeline_weeks += part * seller.lead_time_weeks
                 for grade in GRADES:
                     tonnes = self.need_t(grade) * part
                     if tonnes <= EPS:
@@ -354,8 +354,8 @@ class MagnetBuyer(Agent):
             planned = full * share
             if planned > EPS:
                 seen = min(1.0, shipped[source] / planned)
-                self.availability[source] += cfg.availability_smoothing_per_week * (
-                    seen - self.availability[source]
+                self.availability[source] = partially_adjusted(
+                    self.availability[source], seen, cfg.availability_smoothing_per_week
                 )
         if cfg.sourcing_elasticity <= 0 and self.china_share == self.base_china_share:
             return
@@ -366,7 +366,9 @@ class MagnetBuyer(Agent):
             self.availability,
             cfg.sourcing_elasticity,
         )
-        self.china_share += cfg.supplier_switching_per_week * (target - self.china_share)
+        self.china_share = partially_adjusted(
+            self.china_share, target, cfg.supplier_switching_per_week
+        )
         self._set_pipeline_weeks()
 
     def reorder(self) -> None:

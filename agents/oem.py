@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from agents.buyer import SOURCES, MagnetBuyer
 from simulation.market import EPS, GRADES
+from simulation.prices import partially_adjusted
 
 if TYPE_CHECKING:
     from simulation.scenario import OEMConfig
@@ -132,7 +133,9 @@ class OEM(MagnetBuyer):
         if self.expected_magnet_usd_per_kg is None:
             self.expected_magnet_usd_per_kg = self._opening_magnet_usd_per_kg = price
         weight = self.model.spec.market.price_expectation_per_week
-        self.expected_magnet_usd_per_kg += weight * (price - self.expected_magnet_usd_per_kg)
+        self.expected_magnet_usd_per_kg = partially_adjusted(
+            self.expected_magnet_usd_per_kg, price, weight
+        )
         if self.demand_price_elasticity <= 0:
             return
         rise = (
