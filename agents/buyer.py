@@ -126,6 +126,8 @@ class MagnetBuyer(Agent):
         self.availability = {"china": 1.0, "row": 1.0}
         self._shipped_from_t = dict.fromkeys(SOURCES, 0.0)
         self._base_price_usd_per_kg: dict[str, float] | None = None
+        self._prices_week = -1
+        self._prices: dict[str, float] = {}
 
     # ------------------------------------------------------------------ demand
     def full_need_t(self) -> float:
@@ -320,8 +322,12 @@ class MagnetBuyer(Agent):
 
         Chinese: China's home price at home, the price of exports to India for Indian buyers
         (limit pricing, :class:`simulation.prices.PriceBoard`), else the export price.
-        Non-Chinese: the buyer's non-Chinese makers' prices, weighted as it orders.
+        Non-Chinese: the buyer's non-Chinese makers' prices, weighted as it orders. Prices
+        move only after the market clears, so the figures are computed once a week.
         """
+        week = self.model.week
+        if self._prices_week == week:
+            return self._prices
         board = self.model.prices
         if self.country == HOME:
             china = board.china_home_usd_per_kg
@@ -330,7 +336,8 @@ class MagnetBuyer(Agent):
         else:
             china = board.china_export_usd_per_kg
         row = sum(weight * seller.price_usd_per_kg for seller, weight in self.row_sellers)
-        return {"china": china, "row": row}
+        self._prices_week, self._prices = week, {"china": china, "row": row}
+        return self._prices
 
     def review_sourcing(self) -> None:
         """Update availability of each source, then move the China share (module docstring).
@@ -366,10 +373,10 @@ class MagnetBuyer(Agent):
             self.availability,
             cfg.sourcing_elasticity,
         )
-        self.china_share = partially_adjusted(
-            self.china_share, target, cfg.supplier_switching_per_week
-        )
-        self._set_pipeline_weeks()
+        share = partially_adjusted(self.china_share, target, cfg.supplier_switching_per_week)
+        if share != self.china_share:
+            self.china_share = share
+            self._set_pipeline_weeks()
 
     def reorder(self) -> None:
         """Review sourcing, cancel orders above the ceiling, order up to the target."""

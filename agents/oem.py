@@ -75,6 +75,7 @@ class OEM(MagnetBuyer):
         self.max_deferral_weeks = config.max_deferral_weeks
         self.backlog: deque[list[float]] = deque()  # [week deferred, vehicles], oldest first
         self.backlog_vehicles = 0.0
+        self._refresh_need()
         self.deferred_vehicles = 0.0
         self.recovered_vehicles = 0.0
         self.lost_vehicles = 0.0
@@ -90,12 +91,20 @@ class OEM(MagnetBuyer):
     # ------------------------------------------------------------------ derived state
     def wanted_vehicles(self) -> float:
         """Vehicles the firm wants to build this week: the plan plus backlog recovery."""
-        plan = self.planned_vehicles_per_week
-        return plan + min(self.backlog_vehicles, self.recovery_margin_share * plan)
+        return self._wanted_vehicles
 
     def full_need_t(self) -> float:
         """Magnets (both grades) needed to build the plan and the recovery, t/week."""
-        return self.wanted_vehicles() * self.magnet_kg_per_vehicle / 1000.0
+        return self._full_need_t
+
+    def _refresh_need(self) -> None:
+        """Recompute the wanted vehicles and full need after the plan, backlog or kg change.
+
+        The hot loops ask for the need many times a week; it changes only here.
+        """
+        plan = self.planned_vehicles_per_week
+        self._wanted_vehicles = plan + min(self.backlog_vehicles, self.recovery_margin_share * plan)
+        self._full_need_t = self._wanted_vehicles * self.magnet_kg_per_vehicle / 1000.0
 
     @property
     def need_t_per_week(self) -> float:
@@ -132,6 +141,8 @@ class OEM(MagnetBuyer):
         price = self.magnet_usd_per_kg()
         if self.expected_magnet_usd_per_kg is None:
             self.expected_magnet_usd_per_kg = self._opening_magnet_usd_per_kg = price
+        if price == self.expected_magnet_usd_per_kg == self._opening_magnet_usd_per_kg:
+            return  # prices at their opening level: the plan is the base plan
         weight = self.model.spec.market.price_expectation_per_week
         self.expected_magnet_usd_per_kg = partially_adjusted(
             self.expected_magnet_usd_per_kg, price, weight
@@ -146,6 +157,7 @@ class OEM(MagnetBuyer):
         self.planned_vehicles_per_week = self.base_vehicles_per_week * max(1.0 + rise, 0.01) ** (
             -self.demand_price_elasticity
         )
+        self._refresh_need()
 
     @property
     def priced_out_vehicles(self) -> float:
@@ -164,11 +176,13 @@ class OEM(MagnetBuyer):
         if self.plan_horizon_weeks <= 0:
             return 1.0
         horizon = min(self.plan_horizon_weeks, self.cover_target_weeks + self.pipeline_weeks)
+        if horizon <= EPS:
+            return 1.0
+        _, controlled_need, free_need, _, _ = self.needs()
         share = 1.0
-        for grade in GRADES:
-            need = self.need_t(grade)
-            if need > EPS and horizon > EPS:
-                coming = self.stock_t[grade] + self.in_transit_t(grade)
+        for grade, need in (("controlled", controlled_need), ("free", free_need)):
+            if need > EPS:
+                coming = self.stock_t[grade] + self._transit_t[grade]
                 share = min(share, coming / (need * horizon))
         return share
 
@@ -190,15 +204,20 @@ class OEM(MagnetBuyer):
         """Vehicles deferred ``max_deferral_weeks`` ago or earlier are lost."""
         week, backlog = self.model.week, self.backlog
         self.lost_vehicles = 0.0
+        if not backlog:
+            return
         while backlog and week - backlog[0][0] >= self.max_deferral_weeks:
             self.lost_vehicles += backlog.popleft()[1]
-        self.backlog_vehicles = sum(v for _, v in backlog)
+        self.backlog_vehicles = sum([v for _, v in backlog])
+        self._refresh_need()
 
     def _settle_backlog(self, plan: float, built: float) -> None:
         """Recover the oldest deferred vehicles with output above plan; defer the shortfall."""
         week, backlog = self.model.week, self.backlog
+        self.recovered_vehicles = self.deferred_vehicles = 0.0
+        if not backlog and plan - built <= EPS:
+            return
         extra = max(0.0, built - plan)
-        self.recovered_vehicles = 0.0
         while backlog and extra > EPS:
             take = min(extra, backlog[0][1])
             backlog[0][1] -= take
@@ -207,14 +226,14 @@ class OEM(MagnetBuyer):
             if backlog[0][1] <= EPS:
                 backlog.popleft()
         short = max(0.0, plan - built)
-        self.deferred_vehicles = 0.0
         if short > EPS:
             if self.max_deferral_weeks > 0:
                 backlog.append([week, short])
                 self.deferred_vehicles = short
             else:
                 self.lost_vehicles += short
-        self.backlog_vehicles = sum(v for _, v in backlog)
+        self.backlog_vehicles = sum([v for _, v in backlog])
+        self._refresh_need()
 
     def adapt(self) -> None:
         """Raise the stockpile target after a shortage; redesign after long shortages."""
@@ -239,4 +258,5 @@ class OEM(MagnetBuyer):
             and week >= self.redesign_done_week
         ):
             self.magnet_kg_per_vehicle *= 1.0 - self.redesign_reduction_share
+            self._refresh_need()
             self.redesigned = True
