@@ -38,32 +38,34 @@ class OEM(MagnetBuyer):
 
     Args:
         model: the model.
-        config: the firm's group parameters (:class:`simulation.scenario.OEMConfig`); the
-            group's plan is split evenly over its ``count`` firms.
+        config: the firm's group parameters (:class:`simulation.scenario.OEMConfig`).
+        firm: this firm's own values of the group's drawable attributes and its share of
+            the group plan (:meth:`simulation.scenario.OEMConfig.firm_values`).
     """
 
-    def __init__(self, model, config: OEMConfig) -> None:
+    def __init__(self, model, config: OEMConfig, firm: dict[str, float]) -> None:
         super().__init__(
             model,
             name=config.name,
             country=config.country,
             end_use=config.end_use,
-            controlled_share=config.controlled_share,
-            china_share=config.china_share,
-            initial_inventory_weeks=config.initial_inventory_weeks,
-            cover_target_weeks=config.cover_target_weeks,
+            controlled_share=firm["controlled_share"],
+            china_share=firm["china_share"],
+            initial_inventory_weeks=firm["initial_inventory_weeks"],
+            cover_target_weeks=firm["cover_target_weeks"],
             max_cover_weeks=config.max_cover_weeks,
             licence_patience_weeks=config.licence_patience_weeks,
             licence_request_weeks=config.licence_request_weeks,
         )
         self.segment = config.segment
-        self.base_vehicles_per_week = config.planned_vehicles_per_week / config.count
+        self.firm_values = firm
+        self.base_vehicles_per_week = firm["planned_vehicles_per_week"]
         self.planned_vehicles_per_week = self.base_vehicles_per_week
         self.vehicle_price_usd = config.vehicle_price_usd
         self.demand_price_elasticity = config.demand_price_elasticity
         self.expected_magnet_usd_per_kg: float | None = None
         self._opening_magnet_usd_per_kg = 0.0
-        self.magnet_kg_per_vehicle = config.magnet_kg_per_vehicle
+        self.magnet_kg_per_vehicle = firm["magnet_kg_per_vehicle"]
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
         self.redesign_trigger_weeks = config.redesign_trigger_weeks
         self.redesign_lag_weeks = config.redesign_lag_weeks

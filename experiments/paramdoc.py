@@ -28,6 +28,7 @@ from simulation.scenario import (
     RestOfWorldConfig,
     SimulationConfig,
 )
+from simulation.spread import number_metadata
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("[simulation]", SimulationConfig),
@@ -95,7 +96,7 @@ def unit_of(name: str) -> str:
 def _range(field: Any) -> str:
     low = high = None
     lo_sym, hi_sym = "[", "]"
-    for meta in field.metadata:
+    for meta in number_metadata(field):
         if isinstance(meta, annotated_types.Ge):
             low = meta.ge
         elif isinstance(meta, annotated_types.Gt):

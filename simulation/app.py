@@ -29,6 +29,7 @@ from simulation.kpis import compute_kpis
 from simulation.model import MagnetSupplyModel
 from simulation.reporters import destinations
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from simulation.spread import central
 
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 _USER_FILE = os.environ.get("MAGSHOCK_VIZ_SCENARIO_FILE")  # a scenario outside the library
@@ -314,7 +315,7 @@ def levers_from_scenario(scenario: Scenario) -> Levers:
         subsidy_usd_per_kg=scenario.incentive.subsidy_usd_per_kg,
         ramp_weeks=scenario.incentive.ramp_weeks,
         # the slider moves in half weeks: snap, or the page would report a change on load
-        cover_target_weeks=round(2 * sum(o.cover_target_weeks for o in oems) / len(oems)) / 2,
+        cover_target_weeks=round(2 * sum(central(o.cover_target) for o in oems) / len(oems)) / 2,
     )
 
 

@@ -141,6 +141,9 @@ class MagnetSupplyModel(Model):
         # these per-run classes (and its spec) alive for the life of a sweep worker.
         super().__init__(scenario=RunScenario.for_spec(spec)(rng=rng, _scenario_id=0))
         self.spec: Scenario = spec
+        # Firm attributes drawn from spreads (simulation.spread) use their own child stream
+        # of the run's SeedSequence, so a spread never shifts the licence lottery.
+        self.firm_rng: np.random.Generator = self.rng.spawn(1)[0]
         self.week = -1
         self.horizon_weeks = spec.simulation.weeks
         self.collect_agent_data = collect_agent_data
@@ -200,8 +203,9 @@ class MagnetSupplyModel(Model):
         buyers: list[MagnetBuyer] = []
         for cfg in spec.oems:
             choices = self.rng.choice(len(exporters), size=cfg.count, p=weights)
-            for index in choices:
-                oem = OEM(self, cfg)
+            firms = cfg.firm_values(self.firm_rng)
+            for index, firm in zip(choices, firms, strict=True):
+                oem = OEM(self, cfg, firm)
                 oem.connect([(exporters[int(index)], 1.0)], self._row_for(oem.country))
                 buyers.append(oem)
         for cfg in spec.buyers:

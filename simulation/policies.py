@@ -70,7 +70,10 @@ def refuse_bools_for_numbers(cls: type[BaseModel], value: Any, info: ValidationI
     """
     if isinstance(value, bool) and info.field_name is not None:
         annotation = cls.model_fields[info.field_name].annotation
-        types_ = set(typing.get_args(annotation)) or {annotation}
+        types_ = {
+            typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+            for a in (typing.get_args(annotation) or (annotation,))
+        }
         if bool not in types_ and types_ & {int, float}:
             raise ValueError(f"expected a number, not a boolean (got {str(value).lower()})")
     return value

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import annotated_types
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,6 +41,7 @@ from simulation.policies import (
     refuse_bools_for_numbers,
     week_of,
 )
+from simulation.spread import Spread, check_spread, draw, drawn, number_metadata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
@@ -376,8 +378,23 @@ class BuyerConfig(_Section):
         return self
 
 
+#: OEM attributes a group may give as a distribution (:mod:`simulation.spread`).
+DRAWN_OEM_FIELDS = (
+    "size_weight",
+    "magnet_kg_per_vehicle",
+    "initial_inventory_weeks",
+    "cover_target_weeks",
+    "china_share",
+    "controlled_share",
+)
+
+
 class OEMConfig(_Section):
-    """A group of vehicle makers of one country and segment (``count`` identical firms)."""
+    """A group of vehicle makers of one country and segment (``count`` firms).
+
+    Attributes typed ``drawn(...)`` take a number (every firm alike) or a
+    :class:`simulation.spread.Spread` that each firm draws from (``firm_values``).
+    """
 
     name: str = Field(min_length=1, description="Group label used in outputs.")
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO code: IN, JP, ...")
@@ -391,19 +408,25 @@ class OEMConfig(_Section):
     planned_vehicles_per_week: float = Field(
         ge=0,
         le=10_000_000,
-        description="Group production plan, vehicles/week (split evenly across firms).",
+        description="Group production plan, vehicles/week (split across firms in "
+        "proportion to their size_weight).",
     )
-    magnet_kg_per_vehicle: float = Field(
-        gt=0, le=100, description="NdFeB magnet per vehicle, kg (C-IN-3)."
+    size_weight: drawn(gt=0, le=1000) = Field(
+        1.0,
+        description="A firm's relative size: its share of the group plan is its weight over "
+        "the group's sum (dimensionless; 1 = an even split, assumption).",
     )
-    initial_inventory_weeks: float = Field(
+    magnet_kg_per_vehicle: drawn(gt=0, le=100) = Field(
+        description="NdFeB magnet per vehicle, kg (C-IN-3)."
+    )
+    initial_inventory_weeks: drawn(ge=0, le=52) = Field(
         2.5,
-        ge=0,
-        le=52,
         description="Opening magnet stock, weeks of need (C-IN-2: 2-3 weeks in India).",
     )
-    cover_target_weeks: float = Field(
-        2.5, ge=0, le=52, description="Inventory cover aimed for, weeks (C-IN-2)."
+    cover_target_weeks: drawn(ge=0, le=52) | None = Field(
+        None,
+        description="Inventory cover aimed for, weeks (C-IN-2); default: the firm's own "
+        "opening stock weeks (a firm aims for the cover it keeps; assumption).",
     )
     max_cover_weeks: float = Field(
         12.0, ge=0, le=104, description="Ceiling on stockpiling, weeks (assumption)."
@@ -411,16 +434,12 @@ class OEMConfig(_Section):
     stockpile_raise_weeks: float = Field(
         2.0, ge=0, le=52, description="Cover added after each shortage episode, weeks (assumption)."
     )
-    china_share: float = Field(
+    china_share: drawn(ge=0, le=1) = Field(
         0.93,
-        ge=0,
-        le=1,
         description="Share of magnets ordered from China when it can ship (C-IN-1: 93% for India).",
     )
-    controlled_share: float = Field(
+    controlled_share: drawn(ge=0, le=1) = Field(
         1.0,
-        ge=0,
-        le=1,
         description="Share of the magnet mass per vehicle in controlled (Dy/Tb) grades; the "
         "rest is in uncontrolled grades (low-HREE, C-LIC-4), ordered and stocked alike but "
         "never licensed (default 1.0 = all controlled, assumption).",
@@ -496,11 +515,48 @@ class OEMConfig(_Section):
     )
     end_use: str = Field("automotive", description="End use declared on licence applications.")
 
+    _spreads_in_range = field_validator(*DRAWN_OEM_FIELDS, mode="after")(
+        lambda cls, value, info: check_spread(value, cls.model_fields[info.field_name])
+    )
+
     @model_validator(mode="after")
     def _cover_in_range(self) -> OEMConfig:
-        if self.cover_target_weeks > self.max_cover_weeks:
+        cover = self.cover_target_weeks
+        highest = cover.high if isinstance(cover, Spread) else cover
+        if highest is not None and highest > self.max_cover_weeks:
             raise ValueError("cover_target_weeks must not exceed max_cover_weeks")
         return self
+
+    @property
+    def cover_target(self) -> float | Spread:
+        """The cover the group's firms aim for: as given, else their opening stock weeks."""
+        if self.cover_target_weeks is None:
+            return self.initial_inventory_weeks
+        return self.cover_target_weeks
+
+    def firm_values(self, rng: np.random.Generator) -> list[dict[str, float]]:
+        """Each firm's own attributes, drawn in firm order (field order within a firm).
+
+        Returns one dict per firm with every ``drawn`` attribute as a number, the firm's
+        ``planned_vehicles_per_week`` (the group plan x its size weight over the group's sum)
+        and ``cover_target_weeks`` (its opening stock weeks unless the group sets one).
+        Nothing is drawn for numbers or zero-width spreads.
+        """
+        firms = []
+        for _ in range(self.count):
+            values = {
+                name: draw(getattr(self, name), rng)
+                for name in DRAWN_OEM_FIELDS
+                if getattr(self, name) is not None
+            }
+            values.setdefault("cover_target_weeks", values["initial_inventory_weeks"])
+            firms.append(values)
+        total = sum(f["size_weight"] for f in firms)
+        for values in firms:
+            values["planned_vehicles_per_week"] = (
+                self.planned_vehicles_per_week * values["size_weight"] / total
+            )
+        return firms
 
 
 class CapacityStep(_Section):
@@ -1165,7 +1221,7 @@ def allowed_range(field_info: Any) -> str:
         return ""
     low = high = None
     low_open = high_open = False
-    for meta in field_info.metadata:
+    for meta in number_metadata(field_info):
         if isinstance(meta, annotated_types.Ge):
             low = meta.ge
         elif isinstance(meta, annotated_types.Gt):
