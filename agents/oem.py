@@ -58,7 +58,6 @@ class OEM(MagnetBuyer):
             licence_request_weeks=config.licence_request_weeks,
         )
         self.segment = config.segment
-        self.firm_values = firm
         self.base_vehicles_per_week = firm["planned_vehicles_per_week"]
         self.planned_vehicles_per_week = self.base_vehicles_per_week
         self.vehicle_price_usd = config.vehicle_price_usd
