@@ -1,6 +1,7 @@
 """Vehicle maker (OEM): holds magnet stock by grade, builds what magnets allow, reorders, adapts.
 
-Indian and Japanese firms, and segments (ICE cars, EVs, e-2W …), differ only by parameters.
+Indian and Japanese firms and segments (ICE cars, EVs, e-2W …) differ by parameters, and firms
+of one group by their draws (:mod:`simulation.spread`).
 Stock, orders and licences: :class:`agents.buyer.MagnetBuyer`.
 
 Production plan (ODD §7.3a):
@@ -16,11 +17,19 @@ Production plan (ODD §7.3a):
   (stock, in transit) against ``plan_horizon_weeks`` of need; short of that, it schedules
   only the rate those magnets support over those weeks, spreading scarce magnets instead of
   building flat out until the stock is gone (C-JP-3: Suzuki announced the Swift stop).
+
+Technology (ODD §7.8): the firm's output is split over three motor technologies - both
+grades (the mixed line), uncontrolled grades only (low-HREE, the free-only line) and
+ferrite or magnet-free motors. With an engineering slot free, the firm starts the redesign
+project (``project_share`` of its output) of highest positive expected value
+(:meth:`OEM.project_values_usd`), or waits; a project moves its share when it qualifies,
+``low_hree_lag_weeks`` or ``magnet_free_lag_weeks`` later (C-IN-5).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.buyer import SOURCES, MagnetBuyer
@@ -30,7 +39,20 @@ from simulation.prices import partially_adjusted
 if TYPE_CHECKING:
     from simulation.scenario import OEMConfig
 
-__all__ = ["OEM", "SOURCES"]
+__all__ = ["OEM", "SOURCES", "TECHNOLOGIES", "Project"]
+
+#: Motor technologies a firm can move output to (ODD §7.8); waiting is keeping as is.
+TECHNOLOGIES = ("low_hree", "magnet_free")
+
+
+@dataclass
+class Project:
+    """A redesign: ``share`` of the firm's output moves to ``tech`` in week ``done_week``."""
+
+    tech: str
+    share: float
+    start_week: int
+    done_week: int
 
 
 class OEM(MagnetBuyer):
@@ -50,6 +72,7 @@ class OEM(MagnetBuyer):
             country=config.country,
             end_use=config.end_use,
             controlled_share=firm["controlled_share"],
+            free_only_share=firm["free_only_share"],
             china_share=firm["china_share"],
             initial_inventory_weeks=firm["initial_inventory_weeks"],
             cover_target_weeks=firm["cover_target_weeks"],
@@ -66,10 +89,23 @@ class OEM(MagnetBuyer):
         self._opening_magnet_usd_per_kg = 0.0
         self.magnet_kg_per_vehicle = firm["magnet_kg_per_vehicle"]
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
-        self.redesign_trigger_weeks = config.redesign_trigger_weeks
-        self.redesign_lag_weeks = config.redesign_lag_weeks
-        self.redesign_reduction_share = config.redesign_reduction_share
-        self.redesign_cost_usd = config.redesign_cost_usd
+        # Technology (ODD §7.8): shares of the firm's output by motor technology.
+        self.low_hree_share = firm["free_only_share"]  # uncontrolled grades only
+        self.magnet_free_share = 0.0  # ferrite or magnet-free motors
+        self.opening_mixed_share = 1.0 - self.low_hree_share
+        self.opening_controlled_t_per_week = (
+            self.base_vehicles_per_week
+            * self.magnet_kg_per_vehicle
+            * self.opening_mixed_share
+            * self.controlled_share
+            / 1000.0
+        )
+        self.engineering_slots = int(firm["engineering_slots"])
+        self.projects: list[Project] = []
+        self.expected_short = {"mixed": 0.0, "free_only": 0.0}
+        self._tech = config
+        self.project_cost_usd = config.project_cost_usd
+        self.switches: list[tuple[Project, float]] = []  # finished projects, share moved
         self.stop_threshold_share = model.spec.simulation.line_stop_threshold_share
         self.plan_horizon_weeks = config.plan_horizon_weeks
         self.recovery_margin_share = config.recovery_margin_share
@@ -86,8 +122,6 @@ class OEM(MagnetBuyer):
         self.short = False
         self._short_last_week = False
         self.weeks_short = 0
-        self.redesign_done_week: int | None = None
-        self.redesigned = False
 
     # ------------------------------------------------------------------ derived state
     def wanted_vehicles(self) -> float:
@@ -105,7 +139,17 @@ class OEM(MagnetBuyer):
         """
         plan = self.planned_vehicles_per_week
         self._wanted_vehicles = plan + min(self.backlog_vehicles, self.recovery_margin_share * plan)
-        self._full_need_t = self._wanted_vehicles * self.magnet_kg_per_vehicle / 1000.0
+        self._full_need_t = (
+            self._wanted_vehicles
+            * self.magnet_kg_per_vehicle
+            * (1.0 - self.magnet_free_share)
+            / 1000.0
+        )
+
+    @property
+    def mixed_share(self) -> float:
+        """Share of the firm's output built with both grades (the rest: low-HREE, magnet-free)."""
+        return max(0.0, 1.0 - self.low_hree_share - self.magnet_free_share)
 
     @property
     def need_t_per_week(self) -> float:
@@ -152,6 +196,7 @@ class OEM(MagnetBuyer):
             return
         rise = (
             self.magnet_kg_per_vehicle
+            * (1.0 - self.magnet_free_share)
             * (self.expected_magnet_usd_per_kg - self._opening_magnet_usd_per_kg)
             / self.vehicle_price_usd
         )
@@ -195,7 +240,8 @@ class OEM(MagnetBuyer):
         wanted = self.wanted_vehicles()
         self.scheduled_share = self.schedule_share()
         self.use(self.scheduled_share)
-        built = wanted * self.output_share
+        magnet_free = self.magnet_free_share
+        built = wanted * (magnet_free + (1.0 - magnet_free) * self.output_share)
         self.produced_vehicles = built
         self._settle_backlog(plan, built)
         self.short = built < plan * (1.0 - 1e-9)
@@ -237,8 +283,7 @@ class OEM(MagnetBuyer):
         self._refresh_need()
 
     def adapt(self) -> None:
-        """Raise the stockpile target after a shortage; redesign after long shortages."""
-        week = self.model.week
+        """Raise the stockpile target after a shortage; choose and finish redesign projects."""
         if self.short:
             if not self._short_last_week:  # a new shortage episode
                 self.cover_target_weeks = min(
@@ -246,18 +291,97 @@ class OEM(MagnetBuyer):
                 )
             self.weeks_short += 1
         self._short_last_week = self.short
-        if (
-            self.redesign_done_week is None
-            and self.redesign_reduction_share > 0
-            and self.weeks_short >= self.redesign_trigger_weeks
-        ):
-            self.redesign_done_week = week + self.redesign_lag_weeks
-            self.model.record_redesign_start(self)
-        if (
-            not self.redesigned
-            and self.redesign_done_week is not None
-            and week >= self.redesign_done_week
-        ):
-            self.magnet_kg_per_vehicle *= 1.0 - self.redesign_reduction_share
-            self._refresh_need()
-            self.redesigned = True
+        weight = self.model.spec.market.price_expectation_per_week
+        for line, expected in self.expected_short.items():
+            self.expected_short[line] = partially_adjusted(
+                expected, 1.0 - self.line_output_share[line], weight
+            )
+        self._finish_projects()
+        if len(self.projects) < self.engineering_slots:
+            self._start_project()
+
+    def project_values_usd(self) -> dict[str, float]:
+        """Expected net value of starting one project of each technology now, USD (ODD §7.8).
+
+        ``V x payback x gain - cost``: ``V`` vehicles a week move (``project_share`` of the
+        base plan, at most the room left), each gaining, per week, the expected shortfall it
+        escapes times the vehicle's margin (low-HREE: the mixed line's expected shortfall
+        less the free-only line's; magnet-free: the mixed line's) plus, for magnet-free, the
+        magnets it no longer buys above the opening price, less its extra cost per vehicle.
+        Expected shortfalls are the lines' smoothed shortfalls (the firm's own experience,
+        with the half-year memory of prices).
+        """
+        cfg = self._tech
+        margin = cfg.margin_share * self.vehicle_price_usd
+        short = self.expected_short
+        price = self.expected_magnet_usd_per_kg or self._opening_magnet_usd_per_kg
+        gains = {
+            "low_hree": (short["mixed"] - short["free_only"]) * margin
+            - cfg.low_hree_extra_usd_per_vehicle,
+            "magnet_free": short["mixed"] * margin
+            + self.magnet_kg_per_vehicle * (price - self._opening_magnet_usd_per_kg)
+            - cfg.magnet_free_extra_usd_per_vehicle,
+        }
+        values = {}
+        for tech, gain in gains.items():
+            vehicles = self.project_room(tech) * self.base_vehicles_per_week
+            values[tech] = vehicles * cfg.payback_weeks * gain - cfg.project_cost_usd
+        return values
+
+    def project_room(self, tech: str) -> float:
+        """Share of output the next project of ``tech`` would move (0 when none is left)."""
+        cfg = self._tech
+        committed = {t: sum(p.share for p in self.projects if p.tech == t) for t in TECHNOLOGIES}
+        mixed_left = self.mixed_share - sum(committed.values())
+        if tech == "low_hree":
+            ceiling = cfg.low_hree_max_share - self.low_hree_share
+        else:
+            ceiling = cfg.magnet_free_max_share - self.magnet_free_share
+        room = min(cfg.project_share, mixed_left, ceiling - committed[tech])
+        return room if room > EPS else 0.0
+
+    def _start_project(self) -> None:
+        """Start the technology of highest positive expected value; else wait (keep as is)."""
+        if self.expected_short["mixed"] <= EPS:
+            return
+        values = self.project_values_usd()
+        tech = max(TECHNOLOGIES, key=lambda t: values[t])
+        if values[tech] <= 0.0:
+            return
+        cfg = self._tech
+        lag = cfg.low_hree_lag_weeks if tech == "low_hree" else cfg.magnet_free_lag_weeks
+        project = Project(tech, self.project_room(tech), self.model.week, self.model.week + lag)
+        self.projects.append(project)
+        self.model.record_redesign_start(self)
+
+    def _finish_projects(self) -> None:
+        """Qualified projects move their share of output to the new technology."""
+        week = self.model.week
+        done = [p for p in self.projects if week >= p.done_week]
+        if not done:
+            return
+        for project in done:
+            self.projects.remove(project)
+            moved = min(project.share, self.mixed_share)
+            if project.tech == "low_hree":
+                self.low_hree_share += moved
+            else:
+                self.magnet_free_share += moved
+            self.switches.append((project, moved))
+        magnet_lines = self.low_hree_share + self.mixed_share
+        self.free_only_share = self.low_hree_share / magnet_lines if magnet_lines > EPS else 0.0
+        self._refresh_need()
+
+    @property
+    def technology_state(self) -> str:
+        """``switching`` while a project runs, ``switched`` once one finished, else ``original``."""
+        if self.projects:
+            return "switching"
+        return "switched" if self.switches else "original"
+
+    @property
+    def controlled_substituted_share(self) -> float:
+        """Share of the firm's opening controlled-grade demand moved off controlled grades."""
+        if self.opening_mixed_share <= EPS:
+            return 0.0
+        return 1.0 - self.mixed_share / self.opening_mixed_share

@@ -60,7 +60,7 @@ SPACE: dict[str, tuple[float, float]] = {
     "patience": (4.0, 26.0),
     "max_held": (0.0, 12.0),
     **{f"cs_{c}": (0.05, 0.95) for c in REGIONS},
-    "cs_in_oem": (0.3, 0.95),
+    "cs_in_oem": (0.3, 1.0),
     **{f"cover_{c}": (2.0, 6.0) for c in REGIONS},  # C-IN-7: 2-6 weeks
     "cover_jp_compact": (2.0, 6.0),
     "plan_h": (0.0, 8.0),  # OEMs' announced-cut horizon, weeks (assumption)
@@ -175,7 +175,7 @@ def loss(m: dict[str, float]) -> float:
     total += sum(((m[f"{mo} {d} %"] - v) / 5.0) ** 2 for (mo, d), v in SHARES.items())
     total += sum(math.log(max(m[f"H1 {d}"], 1.0) / v) ** 2 / 0.10**2 for d, v in H1.items())
     total += _outside(m["SF-3 stop week"], 5, 10) ** 2 + _outside(m["SF-3 stop length"], 1, 6) ** 2
-    total += (_outside(m["SF-4 %"], 40, 70) / 5.0) ** 2
+    total += _outside(m["SF-4 %"], 40, 70) ** 2  # a band: every point outside costs
     total += (_outside(m["C-LIC-11 EU decided %"], 15, 35) / 5.0) ** 2  # "about a quarter"
     return total
 

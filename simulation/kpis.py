@@ -39,6 +39,17 @@ def _recovery_weeks(produced: np.ndarray, planned: np.ndarray, first_stop_index:
     return math.nan
 
 
+def _max_yearly_rise(share: pd.Series) -> float:
+    """Largest rise of a share over any 52 weeks (or the whole run if shorter), % points."""
+    values = share.fillna(0.0).to_numpy()
+    if len(values) == 0:
+        return 0.0
+    lag = min(52, len(values) - 1)
+    if lag == 0:
+        return 0.0
+    return float(100 * max(0.0, (values[lag:] - values[:-lag]).max()))
+
+
 def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
     """Summarise one run's weekly records into KPIs.
 
@@ -61,6 +72,9 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
         * ``weeks_to_first_stoppage__{C}`` – first week any firm of C stopped a line;
         * ``weeks_to_first_stoppage__{C}__{group}`` and ``weeks_to_recover__{C}__{group}``
           (from first stoppage until production is back to 95% of plan for 4 weeks);
+        * ``substitution_max_pct_per_year`` – largest rise, over any 52 weeks, of the share
+          of the OEMs' opening controlled-grade demand moved to low-HREE or magnet-free motors,
+          % points (C-IN-5: at most ~10% of demand a year in 2010);
         * ``licences_issued``, ``peak_price_index``, ``peak_price_index_row``;
         * ``domestic_share_at_horizon`` – Indian magnet receipts from domestic plants, share,
           over the last 4 weeks;
@@ -103,6 +117,8 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
                 steps[f"oem_planned__{key}"].to_numpy(),
                 index,
             )
+    if "substituted_share" in steps:
+        kpis["substitution_max_pct_per_year"] = _max_yearly_rise(steps["substituted_share"])
     kpis["licences_issued"] = float(steps["licences_issued_total"].iloc[-1])
     kpis["peak_price_index_row"] = float(steps["price_index_row"].max(skipna=True))
     peaks = steps[["price_index_china", "price_index_row"]].max(skipna=True)

@@ -373,9 +373,9 @@ class MagnetSupplyModel(Model):
             producer.review_margin(price, self.incentive.usd_per_kg(producer))
 
     def record_redesign_start(self, oem: OEM) -> None:
-        """Count a redesign and its cost (called by the OEM that starts it)."""
+        """Count a redesign project and its cost (called by the OEM that starts it)."""
         self.redesigns_started += 1
-        self.redesign_spent_usd += oem.redesign_cost_usd
+        self.redesign_spent_usd += oem.project_cost_usd
 
     def magnet_stock_t(self, grade: str | None = None) -> float:
         """Magnet tonnes held anywhere (of one grade, or all).

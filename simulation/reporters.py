@@ -124,6 +124,9 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
         "redesigns_started": "redesigns_started",
         "redesign_spent_usd": "redesign_spent_usd",
+        "substituted_share": lambda m: _weighted(
+            [(o.controlled_substituted_share, o.opening_controlled_t_per_week) for o in m.oems]
+        ),
         "china_home_price_usd_per_kg": lambda m: m.prices.china_home_usd_per_kg,
         "china_export_price_usd_per_kg": lambda m: m.prices.china_export_usd_per_kg,
         "ex_china_price_usd_per_kg": lambda m: m.prices.ex_china_usd_per_kg,
@@ -343,14 +346,26 @@ def agent_reporters() -> dict[type, dict[str, str]]:
         OEM: {
             "group": "group",
             "country": "country",
+            "segment": "segment",
+            "planned_vehicles": "planned_vehicles_per_week",
             "produced_vehicles": "produced_vehicles",
+            "deferred_vehicles": "deferred_vehicles",
+            "lost_vehicles": "lost_vehicles",
+            "backlog_vehicles": "backlog_vehicles",
             "inventory_t": "inventory_t",
             "open_orders_t": lambda a: a.open_orders_t(),
             "pending_orders": lambda a: a.pending_orders(),
             "cover_weeks": "cover_weeks",
             "cover_target_weeks": "cover_target_weeks",
             "stopped": "stopped",
-            "redesigned": "redesigned",
+            "short": "short",
+            "technology_state": "technology_state",
+            "low_hree_share": "low_hree_share",
+            "magnet_free_share": "magnet_free_share",
+            "china_share": "china_share",
+            "received_china_t": lambda a: a.received_t["china"],
+            "received_row_t": lambda a: a.received_t["row"],
+            "received_domestic_t": lambda a: a.received_t["domestic"],
         }
     }
 

@@ -386,6 +386,8 @@ DRAWN_OEM_FIELDS = (
     "cover_target_weeks",
     "china_share",
     "controlled_share",
+    "free_only_share",
+    "engineering_slots",
 )
 
 
@@ -444,6 +446,12 @@ class OEMConfig(_Section):
         "rest is in uncontrolled grades (low-HREE, C-LIC-4), ordered and stocked alike but "
         "never licensed (default 1.0 = all controlled, assumption).",
     )
+    free_only_share: drawn(ge=0, le=1) = Field(
+        0.0,
+        description="Share of the firm's output whose magnet parts need only uncontrolled "
+        "grades (low-HREE motors and actuators, C-LIC-4) at the opening; the rest is built "
+        "with both grades in the controlled_share mix, share 0-1 (assumption).",
+    )
     vehicle_price_usd: float = Field(
         10_000.0,
         gt=0,
@@ -484,20 +492,85 @@ class OEMConfig(_Section):
         description="Weeks a vehicle not built waits in the deferred backlog before its "
         "buyer walks away and it is lost (0 = every shortfall is lost), weeks (assumption).",
     )
-    redesign_trigger_weeks: int = Field(
-        8, ge=1, le=520, description="Short weeks before a redesign starts (assumption)."
+    engineering_slots: drawn(ge=0, le=20) = Field(
+        1.0,
+        description="Redesign projects the firm can run at once, its engineering capacity "
+        "(a drawn value is rounded down; 0 = the firm never redesigns), projects "
+        "(assumption).",
     )
-    redesign_lag_weeks: int = Field(
-        26, ge=0, le=520, description="Weeks to complete a redesign (C-IN-5: targets ~Q3 2025)."
-    )
-    redesign_reduction_share: float = Field(
-        0.3,
+    project_share: float = Field(
+        0.04,
         ge=0,
         le=1,
-        description="Cut in controlled magnet per vehicle after redesign (assumption; C-IN-5).",
+        description="Share of the firm's output one redesign project moves to a new motor "
+        "technology (one model or motor family), share 0-1 (assumption, calibrated to C-IN-5 "
+        "in history_2025: substitution at most ~10% of demand a year; 0.045 exceeds it).",
     )
-    redesign_cost_usd: float = Field(
-        2.0e6, ge=0, le=1e11, description="One-off cost per firm of a redesign, USD (assumption)."
+    low_hree_lag_weeks: int = Field(
+        26,
+        ge=0,
+        le=520,
+        description="Weeks from starting a grade switch (motors redesigned for low-HREE, "
+        "uncontrolled grades) to its first qualified vehicle, weeks (C-IN-5: light-rare-earth "
+        "magnets pursued; lag assumption).",
+    )
+    low_hree_max_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Most of the firm's output that can run on uncontrolled grades only "
+        "(opening free_only_share included), share 0-1 (assumption: high-temperature "
+        "traction motors need Dy/Tb, C-LIC-4).",
+    )
+    low_hree_extra_usd_per_vehicle: float = Field(
+        0.0,
+        ge=0,
+        le=1e6,
+        description="Extra cost of a vehicle with a low-HREE motor (more magnet mass or "
+        "cooling for the same torque), USD/vehicle (assumption).",
+    )
+    magnet_free_lag_weeks: int = Field(
+        52,
+        ge=0,
+        le=520,
+        description="Weeks from starting a ferrite or magnet-free motor project to its first "
+        "qualified vehicle, weeks (C-IN-5: TVS and Ola targeted Q3 2025 for announced "
+        "projects; lag assumption).",
+    )
+    magnet_free_max_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Most of the firm's output that can use ferrite or magnet-free motors, "
+        "share 0-1 (assumption; C-IN-5).",
+    )
+    magnet_free_extra_usd_per_vehicle: float = Field(
+        0.0,
+        ge=0,
+        le=1e6,
+        description="Extra cost of a vehicle with a ferrite or magnet-free motor (heavier, "
+        "less efficient), before the NdFeB it no longer buys, USD/vehicle (assumption).",
+    )
+    project_cost_usd: float = Field(
+        2.0e6,
+        ge=0,
+        le=1e11,
+        description="One-off engineering and qualification cost of one redesign project, USD "
+        "(assumption).",
+    )
+    margin_share: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Contribution margin of a vehicle, share of its price: what a vehicle "
+        "not built costs the firm, share 0-1 (assumption).",
+    )
+    payback_weeks: float = Field(
+        104.0,
+        gt=0,
+        le=520,
+        description="Weeks of qualified output over which a redesign project must pay back "
+        "its cost, weeks (assumption).",
     )
     licence_request_weeks: float = Field(
         26.0,

@@ -14,6 +14,7 @@ shift the licence lottery). A single number still works, and a distribution of w
 from __future__ import annotations
 
 import typing
+from numbers import Real
 from typing import Annotated, Any, Literal
 
 import annotated_types
@@ -70,7 +71,9 @@ class Spread(BaseModel):
 def _as_spread(value: Any) -> Any:
     """A table becomes a :class:`Spread` (or one clear error); numbers pass."""
     if not isinstance(value, dict):
-        if not isinstance(value, int | float | Spread):
+        if isinstance(value, Real) and not isinstance(value, bool | Spread):
+            return float(value)  # numpy numbers from samplers too
+        if not isinstance(value, Spread):
             raise ValueError(
                 f"expected a number or a spread table {{ dist, low, high }} (got {value!r})"
             )

@@ -138,7 +138,8 @@ def test_ema_workbench_can_perform_experiments_on_our_model():
         in (
             "review_capacity_per_week",
             "min_delay_working_days",
-            "redesign_lag_weeks",
+            "low_hree_lag_weeks",
+            "engineering_slots",
             "build_weeks",
         )
         else float(v)

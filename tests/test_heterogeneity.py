@@ -8,8 +8,8 @@ import pytest
 
 from simulation.model import MagnetSupplyModel
 from simulation.run import simulate
-from simulation.scenario import ScenarioError, load_scenario
-from simulation.spread import Spread
+from simulation.scenario import DRAWN_OEM_FIELDS, ScenarioError, load_scenario
+from simulation.spread import Spread, central
 
 UNIFORM = {"dist": "uniform", "low": 1.0, "high": 6.0}
 
@@ -30,13 +30,30 @@ def _lost_share_by_firm(spec, seed: int, weeks: int) -> dict[str, list[float]]:
     return lost
 
 
-def test_zero_width_spreads_reproduce_the_clone_model() -> None:
-    """Every drawable attribute as a spread of width zero: the same run to the last digit."""
-    plain = load_scenario("history_2025")
-    names = ("initial_inventory_weeks", "china_share", "controlled_share", "size_weight")
+def _clones(spec):
+    """``spec`` with every drawn attribute at its spread's mean: the clone model."""
     oems = [
         o.model_copy(
-            update={n: Spread(dist="uniform", low=getattr(o, n), high=getattr(o, n)) for n in names}
+            update={
+                n: central(getattr(o, n)) for n in DRAWN_OEM_FIELDS if getattr(o, n) is not None
+            }
+        )
+        for o in spec.oems
+    ]
+    return spec.model_copy(update={"oems": oems})
+
+
+def test_zero_width_spreads_reproduce_the_clone_model() -> None:
+    """Every drawable attribute as a spread of width zero: the same run to the last digit."""
+    plain = _clones(load_scenario("history_2025"))
+    assert not any(isinstance(getattr(o, n), Spread) for o in plain.oems for n in DRAWN_OEM_FIELDS)
+    oems = [
+        o.model_copy(
+            update={
+                n: Spread(dist="uniform", low=getattr(o, n), high=getattr(o, n))
+                for n in DRAWN_OEM_FIELDS
+                if getattr(o, n) is not None
+            }
         )
         for o in plain.oems
     ]
@@ -48,16 +65,14 @@ def test_zero_width_spreads_reproduce_the_clone_model() -> None:
 
 
 def test_firms_of_one_group_differ_when_their_draws_differ() -> None:
-    """Stocks and cover targets drawn from 1-6 weeks (C-IN-7): firms' losses differ."""
-    spec = load_scenario(
-        "history_2025", oems__initial_inventory_weeks=UNIFORM, oems__cover_target_weeks=UNIFORM
-    )
+    """The shipped history draws stocks from 1-6 weeks (C-IN-2, C-IN-7): firms' losses differ."""
+    spec = load_scenario("history_2025")
     model = MagnetSupplyModel(spec, rng=1)
     stocks = [o.initial_inventory_weeks for o in model.oems if o.group == "in-cars-ice"]
     assert len(set(stocks)) == len(stocks) and all(1.0 <= s <= 6.0 for s in stocks)
     lost = _lost_share_by_firm(spec, seed=1, weeks=90)["in-cars-ice"]  # to Dec 2025
     assert max(lost) - min(lost) > 0.05
-    clones = _lost_share_by_firm(load_scenario("history_2025"), seed=1, weeks=90)["in-cars-ice"]
+    clones = _lost_share_by_firm(_clones(spec), seed=1, weeks=90)["in-cars-ice"]
     # clones differ only by the Chinese exporter each was assigned to
     assert max(lost) - min(lost) > 2 * (max(clones) - min(clones))
 
@@ -69,7 +84,7 @@ def test_draws_are_reproducible_and_leave_the_licence_lottery_alone() -> None:
     again = [o.initial_inventory_weeks for o in MagnetSupplyModel(spec, rng=5).oems]
     other = [o.initial_inventory_weeks for o in MagnetSupplyModel(spec, rng=6).oems]
     assert first == again and first != other
-    plain = MagnetSupplyModel(load_scenario("history_2025"), rng=5)
+    plain = MagnetSupplyModel(_clones(load_scenario("history_2025")), rng=5)
     drawn = MagnetSupplyModel(spec, rng=5)
     assert plain.rng.random() == drawn.rng.random()
 

@@ -176,8 +176,9 @@ policies = st.one_of(
     oxide_imports=st.floats(0, 20),
     irel=st.floats(0, 2000),
     reserve=st.floats(0, 1),
-    redesign_trigger=st.integers(1, 10),
-    redesign_lag=st.integers(0, 20),
+    project_share=st.floats(0, 0.5),
+    tech_lag=st.integers(0, 20),
+    slots=st.integers(0, 3),
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_valid_scenarios_balance(
@@ -197,8 +198,9 @@ def test_random_valid_scenarios_balance(
     oxide_imports,
     irel,
     reserve,
-    redesign_trigger,
-    redesign_lag,
+    project_share,
+    tech_lag,
+    slots,
 ):
     scenario = load_scenario(
         "baseline_2025",
@@ -219,7 +221,9 @@ def test_random_valid_scenarios_balance(
         oxide_import_t_per_week=oxide_imports,
         irel__capacity_t_oxide_per_year=irel,
         strategic_reserve_share=reserve,
-        redesign_trigger_weeks=redesign_trigger,
-        redesign_lag_weeks=redesign_lag,
+        project_share=project_share,
+        low_hree_lag_weeks=tech_lag,
+        magnet_free_lag_weeks=tech_lag,
+        engineering_slots=slots,
     )
     assert_ledgers_hold(MagnetSupplyModel(scenario, rng=seed), weeks)
