@@ -267,11 +267,12 @@ class MagnetBuyer(Agent):
         )
         self.line_output_share = shares
         mixed_t = full - free_only_t
-        self.output_share = (
+        line_mix = (
             (free_only_t * shares["free_only"] + mixed_t * shares["mixed"]) / full
             if full > EPS
             else 1.0
-        ) * min(scheduled_share, 1.0)
+        )  # capped: the two lines' sum can round to one ulp above 1
+        self.output_share = min(line_mix, 1.0) * min(scheduled_share, 1.0)
         uses = (
             ("controlled", controlled_need * shares["mixed"]),
             ("free", free_only_t * shares["free_only"] + mixed_free_t * shares["mixed"]),

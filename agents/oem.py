@@ -241,7 +241,8 @@ class OEM(MagnetBuyer):
         self.scheduled_share = self.schedule_share()
         self.use(self.scheduled_share)
         magnet_free = self.magnet_free_share
-        built = wanted * (magnet_free + (1.0 - magnet_free) * self.output_share)
+        # written as 1 - short so a line with full output builds exactly ``wanted``
+        built = wanted * (1.0 - (1.0 - magnet_free) * (1.0 - self.output_share))
         self.produced_vehicles = built
         self._settle_backlog(plan, built)
         self.short = built < plan * (1.0 - 1e-9)

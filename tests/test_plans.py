@@ -51,7 +51,7 @@ def test_recovery_needs_a_margin_and_more_margin_recovers_more():
     for margin in (0.0, 0.1, 0.3):
         _, steps = _run(recovery_margin_share=margin)
         recovered[margin] = steps["vehicles_recovered__IN"].sum()
-    assert recovered[0.0] == 0
+    assert recovered[0.0] == 0  # exactly: a full line builds exactly its plan
     assert 0 < recovered[0.1] < recovered[0.3]
 
 
@@ -71,7 +71,7 @@ def test_a_firm_short_of_firm_magnets_announces_a_cut_before_its_stock_runs_out(
 
 
 def test_announced_cuts_come_earlier_and_spread_scarce_magnets_over_more_weeks():
-    first_cut, first_halving = {}, {}
+    first_cut, swing = {}, {}
     for horizon in (0.0, 6.0):
         model = MagnetSupplyModel(
             load_scenario("baseline_2025", plan_horizon_weeks=horizon, licensing_policy="ban"),
@@ -81,9 +81,10 @@ def test_announced_cuts_come_earlier_and_spread_scarce_magnets_over_more_weeks()
         steps = model.datacollector.get_model_vars_dataframe()
         share = (steps["vehicles_produced__IN"] / steps["vehicles_planned__IN"]).to_numpy()
         first_cut[horizon] = int((share < 1 - 1e-9).argmax())
-        first_halving[horizon] = int((share < 0.5).argmax())
+        swing[horizon] = float(abs(share[1:] - share[:-1]).mean())
     assert first_cut[6.0] < first_cut[0.0]  # cut ahead of the shortage
-    assert first_halving[6.0] > first_halving[0.0]  # ... so output halves later
+    # ... and spread the scarce magnets: week-to-week output swings less (0.09 vs 0.16, seed 1)
+    assert swing[6.0] < 0.8 * swing[0.0]
 
 
 def test_dearer_magnets_trim_plans_a_little_and_not_without_an_elasticity():
