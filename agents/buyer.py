@@ -47,7 +47,8 @@ from simulation.prices import partially_adjusted
 if TYPE_CHECKING:
     from agents.seller import MagnetSeller
 
-SOURCES = ("china", "row", "domestic")
+#: Where a buyer's magnets come from; ``motor``: inside assembled motors (:mod:`simulation.motors`).
+SOURCES = ("china", "row", "domestic", "motor")
 #: Arrival week of a shipment held by customs (not yet released).
 HELD = 10**9
 
@@ -115,6 +116,7 @@ class MagnetBuyer(Agent):
         self.received_t = dict.fromkeys(SOURCES, 0.0)
         self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
         self.consumed_t = dict.fromkeys(GRADES, 0.0)
+        self.sent_by_grade_t = dict.fromkeys(GRADES, 0.0)  # to motor makers (China's home)
         self.output_share = 1.0
         self.line_output_share = {"free_only": 1.0, "mixed": 1.0}
         self.ordered_t = 0.0
@@ -241,6 +243,7 @@ class MagnetBuyer(Agent):
         week = self.model.week
         self.received_t = dict.fromkeys(SOURCES, 0.0)
         self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
+        self.sent_by_grade_t = dict.fromkeys(GRADES, 0.0)
         arriving = [s for s in self.in_transit if s.arrival_week <= week]
         if arriving:
             self.in_transit = [s for s in self.in_transit if s.arrival_week > week]

@@ -106,6 +106,8 @@ class OEM(MagnetBuyer):
         self._tech = config
         self.project_cost_usd = config.project_cost_usd
         self.switches: list[tuple[Project, float]] = []  # finished projects, share moved
+        self.motor_request_t = 0.0  # magnet content asked of Chinese motor makers, t/week
+        self.motors_qualified = False
         self.stop_threshold_share = model.spec.simulation.line_stop_threshold_share
         self.plan_horizon_weeks = config.plan_horizon_weeks
         self.recovery_margin_share = config.recovery_margin_share
@@ -300,6 +302,29 @@ class OEM(MagnetBuyer):
         self._finish_projects()
         if len(self.projects) < self.engineering_slots:
             self._start_project()
+        self._request_motors()
+
+    def _request_motors(self) -> None:
+        """Ask Chinese motor makers for assembled motors while the mixed line runs short.
+
+        Once ``motor_qualify_weeks`` short weeks have qualified a supplier, the request is the
+        mixed line's expected shortfall, at most ``motor_import_max_share``, of its magnet
+        need, if a vehicle's margin pays the assembly premium on its magnets (ODD §7.8b).
+        """
+        self.motor_request_t = 0.0
+        cfg = self._tech
+        if cfg.motor_import_max_share <= 0.0:
+            return
+        if not self.motors_qualified:
+            if self.weeks_short < cfg.motor_qualify_weeks:
+                return
+            self.motors_qualified = True
+        premium = self.model.spec.market.motor_premium_usd_per_kg * self.magnet_kg_per_vehicle
+        if cfg.margin_share * self.vehicle_price_usd <= premium:
+            return
+        _, controlled_need, _, _, mixed_free_t = self.needs()
+        share = min(cfg.motor_import_max_share, self.expected_short["mixed"])
+        self.motor_request_t = share * (controlled_need + mixed_free_t)
 
     def project_values_usd(self) -> dict[str, float]:
         """Expected net value of starting one project of each technology now, USD (ODD §7.8).

@@ -28,7 +28,7 @@ class Shipment:
     """Magnets in transit to a buyer.
 
     Attributes:
-        source: "china", "row" or "domestic".
+        source: "china", "row", "domestic" or "motor" (inside assembled motors).
         supplier_id: unique_id of the shipping agent.
         tonnes: magnet tonnes (t).
         arrival_week: week in which the buyer receives it.

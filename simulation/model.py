@@ -13,7 +13,9 @@ Weekly schedule (ODD "process overview"), one step = one week:
    its award week; domestic plants advance, buy oxide, produce;
 2. buyers (OEMs and aggregate destinations, random order): receive shipments, use magnets,
    cancel orders above their ceiling, order up to their target from named sellers (each
-   order needing a licence gets an application: per shipment or per contract);
+   order needing a licence gets an application: per shipment or per contract); firms short
+   of magnets ask for assembled motors, which Chinese motor makers ship from China's home
+   stock up to the channel's capacity (:mod:`simulation.motors`);
 3. the licensing authority revokes, drops moot applications and decides due ones under the
    policy in force, up to its shared capacity;
 4. the market clears: every maker ships from its book in priority order as stock and
@@ -67,6 +69,7 @@ from simulation import reporters
 from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
 from simulation.market import GRADES, allocate_pro_rata
+from simulation.motors import MotorChannel
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.prices import PriceBoard
 from simulation.scenario import (
@@ -154,6 +157,7 @@ class MagnetSupplyModel(Model):
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
         self._build_agents()
+        self.motor_channel = MotorChannel(self)
         self.prices = PriceBoard(self)
         self._buyer_set = AgentSet(self.buyers, random=self.random)
         self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
@@ -335,6 +339,7 @@ class MagnetSupplyModel(Model):
             seller.start_week()
         self.produce_supply(week)
         self._buyer_set.shuffle_do("step")
+        self.motor_channel.ship(week)
         self.authority.review(week, {s.unique_id: s for s in self.sellers})
         self.market.clear(week)
         self.prices.update()

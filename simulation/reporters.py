@@ -61,6 +61,7 @@ FLOWS = (
     "oxide_imported_t",
     "oxide_reserved_t",
     "oxide_consumed_t",
+    "motor_shipped_t",
 )
 
 
@@ -122,6 +123,8 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "oxide_imported_t": "oxide_imported_t",
         "subsidy_paid_usd": lambda m: m.incentive.subsidy_paid_usd,
         "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
+        "motor_imports_t": lambda m: m.motor_channel.shipped_total_t,
+        "motor_premium_usd": lambda m: m.motor_channel.premium_usd,
         "redesigns_started": "redesigns_started",
         "redesign_spent_usd": "redesign_spent_usd",
         "substituted_share": lambda m: _weighted(
@@ -366,6 +369,8 @@ def agent_reporters() -> dict[type, dict[str, str]]:
             "received_china_t": lambda a: a.received_t["china"],
             "received_row_t": lambda a: a.received_t["row"],
             "received_domestic_t": lambda a: a.received_t["domestic"],
+            "received_motor_t": lambda a: a.received_t["motor"],
+            "motor_request_t": "motor_request_t",
         }
     }
 
@@ -388,6 +393,7 @@ def account_flows(model: MagnetSupplyModel) -> None:
     f["oxide_imported_t"] += model.oxide_imported_t
     f["oxide_reserved_t"] += model.irel.reserved_t
     f["oxide_consumed_t"] += sum(p.oxide_used_t for p in producers)
+    f["motor_shipped_t"] += model.motor_channel.shipped_total_t
 
 
 def _mean(values: list[float]) -> float:

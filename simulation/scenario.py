@@ -238,6 +238,28 @@ class MarketConfig(_Section):
         description="Dy+Tb in controlled grades, kg per t of magnet (assumption: ~3% in "
         "high-coercivity grades; uncontrolled grades hold <= 1 kg/t, C-LIC-4, counted as 0).",
     )
+    motor_channel_t_per_week: float = Field(
+        0.0,
+        ge=0,
+        le=10_000,
+        description="Magnet content Chinese motor makers can ship a week inside assembled "
+        "motors and sub-assemblies to foreign vehicle makers, outside magnet licensing "
+        "(C-IN-4, C-IN-7: the route was used; its size is an assumption; 0 = closed), t/week.",
+    )
+    motor_lead_time_weeks: int = Field(
+        8,
+        ge=0,
+        le=104,
+        description="Weeks from a motor order to its arrival at the firm (assembly and "
+        "shipping), weeks (assumption).",
+    )
+    motor_premium_usd_per_kg: float = Field(
+        100.0,
+        ge=0,
+        le=10_000,
+        description="Price of an imported motor above its magnets' price, per kg of magnet "
+        "it holds (assembly, freight, duty), USD/kg (assumption).",
+    )
 
 
 class CustomsConfig(_Section):
@@ -550,6 +572,21 @@ class OEMConfig(_Section):
         le=1e6,
         description="Extra cost of a vehicle with a ferrite or magnet-free motor (heavier, "
         "less efficient), before the NdFeB it no longer buys, USD/vehicle (assumption).",
+    )
+    motor_import_max_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Largest share of the mixed line's magnet need the firm can take as "
+        "imported assembled motors or sub-assemblies (C-IN-4, C-IN-7: hub and traction "
+        "motors, steering units; share assumption; 0 = none), share 0-1.",
+    )
+    motor_qualify_weeks: int = Field(
+        12,
+        ge=0,
+        le=520,
+        description="Weeks short (cumulative) before the firm has qualified a Chinese motor "
+        "supplier and orders motors, weeks (assumption).",
     )
     project_cost_usd: float = Field(
         2.0e6,

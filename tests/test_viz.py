@@ -16,8 +16,8 @@ from solara.components.echarts import EchartsWidget  # noqa: E402
 from solara.widgets import HTML  # noqa: E402
 
 import simulation.app as app_module  # noqa: E402
-from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
 from simulation import MagnetSupplyModel  # noqa: E402
+from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
 from simulation.clearing import EU_CODES  # noqa: E402
 from simulation.reporters import destinations  # noqa: E402
 from simulation.scenario import load_scenario  # noqa: E402
