@@ -89,6 +89,8 @@ class OEM(MagnetBuyer):
         self._opening_magnet_usd_per_kg = 0.0
         self.magnet_kg_per_vehicle = firm["magnet_kg_per_vehicle"]
         self.stockpile_raise_weeks = config.stockpile_raise_weeks
+        self.anticipation_weeks = config.anticipation_weeks
+        self.bought_ahead = False  # raised its cover on an announced control
         # Technology (ODD §7.8): shares of the firm's output by motor technology.
         self.low_hree_share = firm["free_only_share"]  # uncontrolled grades only
         self.magnet_free_share = 0.0  # ferrite or magnet-free motors
@@ -286,7 +288,18 @@ class OEM(MagnetBuyer):
         self._refresh_need()
 
     def adapt(self) -> None:
-        """Raise the stockpile target after a shortage; choose and finish redesign projects."""
+        """Buy ahead, raise the cover, redesign, ask for motors (ODD §7.7, §7.8, §7.8b).
+
+        Buy ahead of an announced control, raise the stockpile target after a shortage,
+        choose and finish redesign projects, ask for assembled motors.
+        """
+        if not self.bought_ahead and self.anticipation_weeks > 0:
+            week = self.model.week
+            if self.model.authority.policy.control_announced(self.country, week):
+                self.bought_ahead = True
+                self.cover_target_weeks = min(
+                    self.max_cover_weeks, self.cover_target_weeks + self.anticipation_weeks
+                )
         if self.short:
             if not self._short_last_week:  # a new shortage episode
                 self.cover_target_weeks = min(

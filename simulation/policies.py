@@ -279,6 +279,13 @@ class LicencePolicy(BaseModel):
         """The policy in force in ``week`` (itself, except for a :class:`Timeline`)."""
         return self
 
+    def control_announced(self, destination: str, week: int) -> bool:
+        """Whether a licence requirement for ``destination`` is announced but not yet in force.
+
+        Only a :class:`Timeline` phase with ``announced_weeks_ahead`` can announce one.
+        """
+        return False
+
     def resolve_dates(self, start: date) -> None:
         """Turn calendar dates into week numbers relative to the simulation start."""
 
@@ -737,6 +744,13 @@ class Phase(BaseModel):
         None, description="First day of the phase (alternative to week)."
     )
     policy: LicencePolicy = Field(description="The policy in force during the phase.")
+    announced_weeks_ahead: int = Field(
+        0,
+        ge=0,
+        le=104,
+        description="Weeks before its start that the phase is announced or expected, weeks "
+        "(0: effective on announcement, as the April 2025 controls were, C-LIC-1).",
+    )
 
     @field_validator("policy", mode="before")
     @classmethod
@@ -814,6 +828,21 @@ class Timeline(LicencePolicy):
             if start <= week:
                 current = phase.policy
         return current
+
+    def control_announced(self, destination: str, week: int) -> bool:
+        """Whether an announced coming phase will require a licence ``destination`` lacks now.
+
+        The signal firms buy ahead on (ODD §7.7).
+        """
+        if self.active(week).requires_licence(destination, week):
+            return False
+        for phase, start in zip(self.phases, self.start_weeks(), strict=True):
+            if (
+                start - phase.announced_weeks_ahead <= week < start
+                and phase.policy.requires_licence(destination, start)
+            ):
+                return True
+        return False
 
     def requires_licence(self, destination: str, week: int, product: str = "magnet") -> bool:
         """Delegate to the phase in force."""

@@ -458,6 +458,14 @@ class OEMConfig(_Section):
     stockpile_raise_weeks: float = Field(
         2.0, ge=0, le=52, description="Cover added after each shortage episode, weeks (assumption)."
     )
+    anticipation_weeks: float = Field(
+        4.0,
+        ge=0,
+        le=52,
+        description="Cover added once when a licence requirement for the firm's country is "
+        "announced or expected (a timeline phase's announced_weeks_ahead): buying ahead, "
+        "weeks (assumption).",
+    )
     china_share: drawn(ge=0, le=1) = Field(
         0.93,
         description="Share of magnets ordered from China when it can ship (C-IN-1: 93% for India).",
