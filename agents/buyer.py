@@ -47,8 +47,11 @@ from simulation.prices import partially_adjusted
 if TYPE_CHECKING:
     from agents.seller import MagnetSeller
 
-#: Where a buyer's magnets come from; ``motor``: inside assembled motors (:mod:`simulation.motors`).
-SOURCES = ("china", "row", "domestic", "motor")
+#: Where a buyer's magnets come from; ``motor``: inside assembled motors, ``transit``: via a
+#: third-country trader (:mod:`simulation.channels`).
+SOURCES = ("china", "row", "domestic", "motor", "transit")
+#: The sources trade statistics count as magnet imports (not magnets inside motors).
+MAGNET_TRADE_SOURCES = ("china", "row", "domestic", "transit")
 #: Arrival week of a shipment held by customs (not yet released).
 HELD = 10**9
 

@@ -109,7 +109,9 @@ class OEM(MagnetBuyer):
         self.project_cost_usd = config.project_cost_usd
         self.switches: list[tuple[Project, float]] = []  # finished projects, share moved
         self.motor_request_t = 0.0  # magnet content asked of Chinese motor makers, t/week
-        self.motors_qualified = False
+        self.transit_request_t = 0.0  # controlled grades asked of third-country traders, t/week
+        self.workarounds_qualified = False
+        self.routes_lost: set[str] = set()  # channels closed to the firm after a detection
         self.stop_threshold_share = model.spec.simulation.line_stop_threshold_share
         self.plan_horizon_weeks = config.plan_horizon_weeks
         self.recovery_margin_share = config.recovery_margin_share
@@ -315,29 +317,50 @@ class OEM(MagnetBuyer):
         self._finish_projects()
         if len(self.projects) < self.engineering_slots:
             self._start_project()
-        self._request_motors()
+        self._request_workarounds()
 
-    def _request_motors(self) -> None:
-        """Ask Chinese motor makers for assembled motors while the mixed line runs short.
+    def _request_workarounds(self) -> None:
+        """Ask for assembled motors and third-country magnets while short (ODD §7.8b, §7.8c).
 
-        Once ``motor_qualify_weeks`` short weeks have qualified a supplier, the request is the
-        mixed line's expected shortfall, at most ``motor_import_max_share``, of its magnet
-        need, if a vehicle's margin pays the assembly premium on its magnets (ODD §7.8b).
+        Once ``workaround_qualify_weeks`` short weeks have qualified a Chinese motor supplier
+        and a trader, the firm asks each channel for the mixed line's expected shortfall, at
+        most the channel's share of its need, if a vehicle's margin pays the channel's
+        premium on its magnets (for the route: the premium over the chance of getting
+        through). Motors carry the mixed line's grade mix; the route carries controlled
+        grades and is used only while the firm's Chinese orders are blocked.
         """
-        self.motor_request_t = 0.0
-        cfg = self._tech
-        if cfg.motor_import_max_share <= 0.0:
+        self.motor_request_t = self.transit_request_t = 0.0
+        cfg, market = self._tech, self.model.spec.market
+        if cfg.motor_import_max_share <= 0.0 and cfg.transit_max_share <= 0.0:
             return
-        if not self.motors_qualified:
-            if self.weeks_short < cfg.motor_qualify_weeks:
+        if not self.workarounds_qualified:
+            if self.weeks_short < cfg.workaround_qualify_weeks:
                 return
-            self.motors_qualified = True
-        premium = self.model.spec.market.motor_premium_usd_per_kg * self.magnet_kg_per_vehicle
-        if cfg.margin_share * self.vehicle_price_usd <= premium:
-            return
+            self.workarounds_qualified = True
+        margin = cfg.margin_share * self.vehicle_price_usd
+        kg = self.magnet_kg_per_vehicle
+        short = self.expected_short["mixed"]
         _, controlled_need, _, _, mixed_free_t = self.needs()
-        share = min(cfg.motor_import_max_share, self.expected_short["mixed"])
-        self.motor_request_t = share * (controlled_need + mixed_free_t)
+        if cfg.motor_import_max_share > 0.0 and margin > market.motor_premium_usd_per_kg * kg:
+            share = min(cfg.motor_import_max_share, short)
+            self.motor_request_t = share * (controlled_need + mixed_free_t)
+        through = 1.0 - market.transit_detection_probability
+        if (
+            cfg.transit_max_share > 0.0
+            and self.blocked
+            and "transit" not in self.routes_lost
+            and margin * through > market.transit_premium_usd_per_kg * kg
+        ):
+            self.transit_request_t = min(cfg.transit_max_share, short) * controlled_need
+
+    def motor_request(self) -> dict[str, float]:
+        """This week's motor request by grade (the mixed line's mix), t/week."""
+        t, share = self.motor_request_t, self.controlled_share
+        return {"controlled": t * share, "free": t * (1.0 - share)}
+
+    def lose_route(self, source: str) -> None:
+        """A consignment via ``source`` was detected: the firm loses that channel for good."""
+        self.routes_lost.add(source)
 
     def project_values_usd(self) -> dict[str, float]:
         """Expected net value of starting one project of each technology now, USD (ODD §7.8).

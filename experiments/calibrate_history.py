@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from agents.buyer import MAGNET_TRADE_SOURCES
 from experiments.months import monthly_totals
 from experiments.validation import Context, sf3_first_japan_stop, sf3_stop_length
 from simulation.run import simulate
@@ -131,7 +132,7 @@ def targets_of(steps: pd.DataFrame, counterfactual: pd.DataFrame, spec: Scenario
     out["SF-3 stop week"] = sf3_first_japan_stop(ctx)
     out["SF-3 stop length"] = sf3_stop_length(ctx)
     window = ctx.weeks_in(date(2025, 4, 1), date(2025, 9, 30)).to_numpy()
-    rcols = [f"receipts_t__IN__{s}" for s in ("china", "row", "domestic")]
+    rcols = [f"receipts_t__IN__{s}" for s in MAGNET_TRADE_SOURCES]
     actual = steps.loc[window, rcols].to_numpy().sum()
     base = counterfactual.loc[window, rcols].to_numpy().sum()
     out["SF-4 %"] = 100 * (1 - actual / base)

@@ -18,6 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from agents.buyer import MAGNET_TRADE_SOURCES
 from experiments.observations import load_observations
 from simulation.run import simulate
 from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
@@ -135,7 +136,7 @@ def sf3_stop_length(ctx: Context) -> float:
 
 def sf4_india_receipts_fall(ctx: Context) -> float:
     """SF-4: Indian magnet receipts Apr-Sep 2025, % below the no-controls counterfactual."""
-    cols = [f"receipts_t__IN__{s}" for s in ("china", "row", "domestic")]
+    cols = [f"receipts_t__IN__{s}" for s in MAGNET_TRADE_SOURCES]
     window = ctx.weeks_in(date(2025, 4, 1), date(2025, 9, 30))
     actual = ctx.steps.loc[window, cols].to_numpy().sum()
     baseline = ctx.counterfactual.loc[window.to_numpy(), cols].to_numpy().sum()

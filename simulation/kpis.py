@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from agents.buyer import MAGNET_TRADE_SOURCES
+
 RECOVERY_SHARE = 0.95  # production back to 95% of plan counts as recovered (DESIGN.md)
 RECOVERY_RUN_WEEKS = 4  # ... and must stay there this many consecutive weeks (assumption)
 HORIZON_WINDOW_WEEKS = 4  # "at horizon" = mean over the last 4 weeks (assumption)
@@ -125,7 +127,7 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
     kpis["peak_price_index"] = float(peaks.max(skipna=True))
     if "receipts_t__IN__domestic" in steps:
         tail = steps.tail(HORIZON_WINDOW_WEEKS)
-        received = sum(tail[f"receipts_t__IN__{s}"].sum() for s in ("china", "row", "domestic"))
+        received = sum(tail[f"receipts_t__IN__{s}"].sum() for s in MAGNET_TRADE_SOURCES)
         domestic = tail["receipts_t__IN__domestic"].sum()
         kpis["domestic_share_at_horizon"] = float(domestic / received) if received > 0 else 0.0
         planned_in = steps["vehicles_planned__IN"].sum()

@@ -28,7 +28,8 @@ class Shipment:
     """Magnets in transit to a buyer.
 
     Attributes:
-        source: "china", "row", "domestic" or "motor" (inside assembled motors).
+        source: "china", "row", "domestic", "motor" (inside assembled motors) or "transit"
+            (via a third-country trader).
         supplier_id: unique_id of the shipping agent.
         tonnes: magnet tonnes (t).
         arrival_week: week in which the buyer receives it.

@@ -15,7 +15,8 @@ Weekly schedule (ODD "process overview"), one step = one week:
    cancel orders above their ceiling, order up to their target from named sellers (each
    order needing a licence gets an application: per shipment or per contract); firms short
    of magnets ask for assembled motors, which Chinese motor makers ship from China's home
-   stock up to the channel's capacity (:mod:`simulation.motors`);
+   stock up to the channel's capacity, and third-country traders sell on licensed magnets at
+   a risk of detection (:mod:`simulation.channels`);
 3. the licensing authority revokes, drops moot applications and decides due ones under the
    policy in force, up to its shared capacity;
 4. the market clears: every maker ships from its book in priority order as stock and
@@ -66,10 +67,10 @@ from agents.buyer import MagnetBuyer
 from agents.exporter import HOME
 from agents.seller import MagnetSeller
 from simulation import reporters
+from simulation.channels import Channel, ChannelTerms
 from simulation.clearing import Market
 from simulation.incentive import IncentiveScheme
 from simulation.market import GRADES, allocate_pro_rata
-from simulation.motors import MotorChannel
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.prices import PriceBoard
 from simulation.scenario import (
@@ -157,7 +158,30 @@ class MagnetSupplyModel(Model):
         self.redesigns_started = 0
         self.oxide_imported_t = 0.0
         self._build_agents()
-        self.motor_channel = MotorChannel(self)
+        m = spec.market
+        self.motor_channel = Channel(
+            self,
+            ChannelTerms(
+                "motor",
+                (HOME,),
+                m.motor_channel_t_per_week,
+                m.motor_lead_time_weeks,
+                m.motor_premium_usd_per_kg,
+            ),
+            self.rng.spawn(1)[0],
+        )
+        self.transit_route = Channel(
+            self,
+            ChannelTerms(
+                "transit",
+                tuple(m.transit_origins),
+                m.transit_route_t_per_week,
+                m.transit_lead_time_weeks,
+                m.transit_premium_usd_per_kg,
+                m.transit_detection_probability,
+            ),
+            self.rng.spawn(1)[0],
+        )
         self.prices = PriceBoard(self)
         self._buyer_set = AgentSet(self.buyers, random=self.random)
         self.flows: dict[str, float] = dict.fromkeys(reporters.FLOWS, 0.0)
@@ -339,7 +363,9 @@ class MagnetSupplyModel(Model):
             seller.start_week()
         self.produce_supply(week)
         self._buyer_set.shuffle_do("step")
-        self.motor_channel.ship(week)
+        oems = self.oems
+        self.motor_channel.ship(week, {o: o.motor_request() for o in oems})
+        self.transit_route.ship(week, {o: {"controlled": o.transit_request_t} for o in oems})
         self.authority.review(week, {s.unique_id: s for s in self.sellers})
         self.market.clear(week)
         self.prices.update()

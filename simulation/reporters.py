@@ -62,6 +62,7 @@ FLOWS = (
     "oxide_reserved_t",
     "oxide_consumed_t",
     "motor_shipped_t",
+    "transit_shipped_t",
 )
 
 
@@ -125,6 +126,8 @@ def model_reporters(stat_keys: list[str]) -> dict[str, Any]:
         "subsidy_spent_usd": lambda m: m.incentive.subsidy_spent_usd,
         "motor_imports_t": lambda m: m.motor_channel.shipped_total_t,
         "motor_premium_usd": lambda m: m.motor_channel.premium_usd,
+        "transit_imports_t": lambda m: m.transit_route.shipped_total_t,
+        "transit_detected": lambda m: m.transit_route.detected,
         "redesigns_started": "redesigns_started",
         "redesign_spent_usd": "redesign_spent_usd",
         "substituted_share": lambda m: _weighted(
@@ -370,7 +373,9 @@ def agent_reporters() -> dict[type, dict[str, str]]:
             "received_row_t": lambda a: a.received_t["row"],
             "received_domestic_t": lambda a: a.received_t["domestic"],
             "received_motor_t": lambda a: a.received_t["motor"],
+            "received_transit_t": lambda a: a.received_t["transit"],
             "motor_request_t": "motor_request_t",
+            "transit_request_t": "transit_request_t",
         }
     }
 
@@ -394,6 +399,7 @@ def account_flows(model: MagnetSupplyModel) -> None:
     f["oxide_reserved_t"] += model.irel.reserved_t
     f["oxide_consumed_t"] += sum(p.oxide_used_t for p in producers)
     f["motor_shipped_t"] += model.motor_channel.shipped_total_t
+    f["transit_shipped_t"] += model.transit_route.shipped_total_t
 
 
 def _mean(values: list[float]) -> float:

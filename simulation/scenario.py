@@ -260,6 +260,40 @@ class MarketConfig(_Section):
         description="Price of an imported motor above its magnets' price, per kg of magnet "
         "it holds (assembly, freight, duty), USD/kg (assumption).",
     )
+    transit_route_t_per_week: float = Field(
+        0.0,
+        ge=0,
+        le=10_000,
+        description="Controlled-grade magnets traders in licensed third countries "
+        "(``transit_origins``) can sell on a week against the licences' no-re-export "
+        "condition (C-LIC-6; no source reports Indian firms using such a route, so 0 = "
+        "closed in the shipped scenarios), t/week (assumption).",
+    )
+    transit_origins: tuple[str, ...] = Field(
+        ("VN",),
+        description="Countries whose licensed importers supply the third-country route "
+        "(assumption: Vietnam, a licensed destination, C-LIC-5).",
+    )
+    transit_lead_time_weeks: int = Field(
+        4,
+        ge=0,
+        le=104,
+        description="Weeks from a third-country purchase to its arrival, weeks (assumption).",
+    )
+    transit_premium_usd_per_kg: float = Field(
+        150.0,
+        ge=0,
+        le=10_000,
+        description="Trader's price above the magnet price on the third-country route, USD/kg "
+        "(assumption).",
+    )
+    transit_detection_probability: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Chance a third-country consignment is detected and stopped; the firm "
+        "then loses the route, share 0-1 (assumption).",
+    )
 
 
 class CustomsConfig(_Section):
@@ -589,12 +623,20 @@ class OEMConfig(_Section):
         "imported assembled motors or sub-assemblies (C-IN-4, C-IN-7: hub and traction "
         "motors, steering units; share assumption; 0 = none), share 0-1.",
     )
-    motor_qualify_weeks: int = Field(
+    transit_max_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Largest share of its controlled-grade need the firm buys through a "
+        "third-country route while its Chinese orders are blocked (C-LIC-6 no-re-export "
+        "condition; assumption; 0 = never), share 0-1.",
+    )
+    workaround_qualify_weeks: int = Field(
         12,
         ge=0,
         le=520,
-        description="Weeks short (cumulative) before the firm has qualified a Chinese motor "
-        "supplier and orders motors, weeks (assumption).",
+        description="Weeks short (cumulative) before the firm has found a Chinese motor "
+        "supplier or a third-country trader and uses them, weeks (assumption).",
     )
     project_cost_usd: float = Field(
         2.0e6,

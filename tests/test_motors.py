@@ -1,4 +1,4 @@
-"""Assembled motors from China: capacity, qualification, ledgers (ODD §7.8b)."""
+"""Workaround channels: assembled motors and third-country routes (ODD §7.8b, §7.8c)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_motor_tonnes_are_in_the_ledgers_and_reach_the_firms_that_asked() -> Non
 
 def test_a_firm_asks_for_motors_only_after_qualifying_and_only_if_the_margin_pays() -> None:
     model = _ban()
-    qualify = {cfg.name: cfg.motor_qualify_weeks for cfg in model.spec.oems}
+    qualify = {cfg.name: cfg.workaround_qualify_weeks for cfg in model.spec.oems}
     for _ in range(40):
         model.step()
         for o in model.oems:
@@ -70,3 +70,53 @@ def test_a_closed_channel_ships_nothing() -> None:
     model.run_for(40)
     steps = model.datacollector.get_model_vars_dataframe()
     assert model.flows["motor_shipped_t"] == 0 and steps["receipts_t__IN__motor"].sum() == 0
+
+
+def _route(**overrides) -> MagnetSupplyModel:
+    """Baseline 2025 (India on hold) with the third-country route open to Indian firms."""
+    spec = load_scenario(
+        "baseline_2025",
+        transit_route_t_per_week=3.0,
+        motor_channel_t_per_week=0.0,
+        oems__transit_max_share=0.3,
+        **overrides,
+    )
+    return MagnetSupplyModel(spec, rng=1)
+
+
+def test_a_third_country_route_carries_controlled_magnets_from_licensed_importers() -> None:
+    model = _route(transit_detection_probability=0.0)
+    for _ in range(40):
+        model.step()
+        shipped = model.transit_route.shipped_total_t
+        assert shipped <= 3.0 + TOL
+        for o in model.oems:
+            if o.transit_request_t > 0:
+                assert o.blocked and "transit" not in o.routes_lost
+    steps = model.datacollector.get_model_vars_dataframe()
+    assert steps["receipts_t__IN__transit"].sum() > 0
+    assert model.transit_route.detected == 0
+    assert model.flows["transit_shipped_t"] == pytest.approx(steps["transit_imports_t"].sum())
+    balanced = _route(transit_detection_probability=0.0)
+    assert_ledgers_hold(balanced, 40)
+
+
+def test_a_detected_consignment_is_stopped_and_the_firm_loses_the_route() -> None:
+    certain = _route(transit_detection_probability=1.0)
+    certain.run_for(40)
+    assert all(o.transit_request_t == 0 for o in certain.oems)  # a sure loss never pays
+    assert certain.transit_route.detected == 0
+    model = _route(transit_detection_probability=0.9)  # still pays for ICE cars (margin/kg)
+    lost_before: set = set()
+    for _ in range(40):
+        model.step()
+        for o in model.oems:
+            if o in lost_before:
+                assert o.transit_request_t == 0  # lost for good
+            if "transit" in o.routes_lost:
+                lost_before.add(o)
+    assert model.transit_route.detected > 0 and lost_before
+    risky = _route(transit_detection_probability=0.5)
+    risky.run_for(40)
+    assert risky.transit_route.detected > 0  # some get through, some are caught
+    assert risky.datacollector.get_model_vars_dataframe()["transit_imports_t"].sum() > 0
