@@ -15,7 +15,7 @@ import html
 import math
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -25,7 +25,9 @@ import pandas as pd
 import solara
 from pydantic import ValidationError
 
+from agents.oem import OEM
 from simulation.kpis import compute_kpis
+from simulation.market import EPS
 from simulation.model import MagnetSupplyModel
 from simulation.reporters import destinations
 from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
@@ -52,6 +54,13 @@ COUNTRY_NAMES = {
     "XX": "rest of world",
 }
 SOURCE_COLOURS = {"china": "#d62728", "row": "#1f77b4", "domestic": "#2ca02c"}
+#: A firm's state this week (:func:`firm_state`) and its mark's colour, in legend order.
+FIRM_STATE_COLOURS = {
+    "producing": "#59a14f",
+    "switching": "#4e79a7",
+    "short": "#f28e2b",
+    "stopped": "#d62728",
+}
 # one colour per destination (by its place in the scenario's list), the same on every chart
 DESTINATION_PALETTE = (
     "#4e79a7",
@@ -106,6 +115,110 @@ class Levers:
         return config
 
 
+def firm_state(stopped: bool, short: bool, technology: str) -> str:
+    """A firm's state this week, for its mark: one of :data:`FIRM_STATE_COLOURS`.
+
+    Precedence: ``stopped`` > ``short`` > ``switching`` > ``producing``. A stopped line is
+    also short (it built less than the stop threshold of its plan), so a stopped firm is
+    shown as stopped; ``switching`` means a technology project is running while the firm
+    builds its whole plan; a firm that has finished switching (``switched``) and builds its
+    plan is producing.
+
+    Args:
+        stopped: the firm built less than the line-stop threshold of its plan this week.
+        short: the firm built less than its plan this week.
+        technology: :attr:`agents.oem.OEM.technology_state` (original, switching, switched).
+
+    Example:
+        >>> firm_state(stopped=False, short=True, technology="switching")
+        'short'
+    """
+    if stopped:
+        return "stopped"
+    if short:
+        return "short"
+    if technology == "switching":
+        return "switching"
+    return "producing"
+
+
+@dataclass(frozen=True)
+class FirmMark:
+    """One firm's week as the page shows it: copied from an OEM agent under the lock.
+
+    Attributes:
+        firm_id: the agent's ``unique_id``.
+        group: the firm's OEM group (scenario name).
+        index: the firm's place in its group (0-based, in agent-id order).
+        country: ISO code of the firm's country.
+        segment: the group's segment (car_ice, e2w, ...).
+        plan_share: vehicles built this week over this week's plan (above 1 while the
+            firm works off a backlog; 1 if it planned none).
+        stopped: built less than the line-stop threshold of its plan this week.
+        short: built less than its plan this week.
+        technology: original, switching (a project runs) or switched (one finished).
+        stock_t: magnet stock by grade after this week's production, t.
+        cover_weeks: that stock over the grade's weekly need at full output, weeks (None
+            for a grade the firm does not use).
+        china_share: share of its orders placed with Chinese makers.
+        received_t: magnets that arrived this week, by source, t.
+    """
+
+    firm_id: int
+    group: str
+    index: int
+    country: str
+    segment: str
+    plan_share: float
+    stopped: bool
+    short: bool
+    technology: str
+    stock_t: Mapping[str, float]
+    cover_weeks: Mapping[str, float | None]
+    china_share: float
+    received_t: Mapping[str, float]
+
+    @property
+    def state(self) -> str:
+        """Producing, switching, short or stopped (:func:`firm_state`)."""
+        return firm_state(self.stopped, self.short, self.technology)
+
+
+def firm_marks(oems: Iterable[OEM]) -> tuple[FirmMark, ...]:
+    """One :class:`FirmMark` per OEM agent, in agent-id order (call with the model locked).
+
+    Every value is copied (numbers, strings, fresh read-only mappings), so stepping the
+    model later does not change the marks.
+    """
+    marks = []
+    in_group: dict[str, int] = {}
+    for oem in sorted(oems, key=lambda o: o.unique_id):
+        index = in_group[oem.group] = in_group.get(oem.group, -1) + 1
+        plan = oem.planned_vehicles_per_week
+        cover = {}
+        for grade, stock in oem.stock_t.items():
+            need = oem.need_t(grade)
+            cover[grade] = stock / need if need > EPS else None
+        marks.append(
+            FirmMark(
+                firm_id=oem.unique_id,
+                group=oem.group,
+                index=index,
+                country=oem.country,
+                segment=oem.segment,
+                plan_share=oem.produced_vehicles / plan if plan > EPS else 1.0,
+                stopped=bool(oem.stopped),
+                short=bool(oem.short),
+                technology=oem.technology_state,
+                stock_t=MappingProxyType(dict(oem.stock_t)),
+                cover_weeks=MappingProxyType(cover),
+                china_share=oem.china_share,
+                received_t=MappingProxyType(dict(oem.received_t)),
+            )
+        )
+    return tuple(marks)
+
+
 @dataclass(frozen=True)
 class Frame:
     """What the page shows at one moment: a copy of the records made under the session's lock.
@@ -122,6 +235,7 @@ class Frame:
         cards: the KPI cards' texts, label -> value.
         destinations: China's export destinations, each tonne in exactly one (sorted).
         destination_totals: destinations that add up others (the EU), also recorded.
+        firms: one mark per firm for the last week recorded (empty before the first step).
     """
 
     week: int
@@ -132,6 +246,7 @@ class Frame:
     cards: Mapping[str, str]
     destinations: tuple[str, ...]
     destination_totals: tuple[str, ...]
+    firms: tuple[FirmMark, ...] = ()
 
     @property
     def dates(self) -> list[str]:
@@ -286,6 +401,8 @@ class Session:
             ),
             destinations=leaves,
             destination_totals=totals,
+            # a firm's week exists once it has been stepped
+            firms=firm_marks(self.model.oems) if self.model.week >= 0 else (),
         )
 
     def series(self, name: str) -> list[Any]:
@@ -461,6 +578,103 @@ def _by_destination(frame: Frame, prefix: str, digits: int) -> list[dict]:
     ]
 
 
+FIRM_SPREAD = 0.7  # share of a group's slot on the x axis its firms' marks spread over
+
+
+def firm_tooltip(mark: FirmMark) -> str:
+    """The text shown when hovering a firm's mark (lines; the browser escapes it)."""
+    cover = ", ".join(
+        f"{grade} {tonnes:.2f} t ({_weeks(mark.cover_weeks[grade])})"
+        for grade, tonnes in mark.stock_t.items()
+    )
+    received = ", ".join(f"{source} {tonnes:.2f} t" for source, tonnes in mark.received_t.items())
+    return "\n".join(
+        (
+            f"{mark.group} ({COUNTRY_NAMES.get(mark.country, mark.country)}), "
+            f"firm {mark.index + 1}",
+            f"segment {mark.segment}: {mark.state}, technology {mark.technology}",
+            f"built {100 * mark.plan_share:.0f}% of plan",
+            f"stock {cover}",
+            f"China share {100 * mark.china_share:.0f}%",
+            f"received this week: {received}",
+        )
+    )
+
+
+def _weeks(cover: float | None) -> str:
+    return "not used" if cover is None else f"{cover:.1f} weeks of cover"
+
+
+def firms_option(frame: Frame) -> dict:
+    """ECharts option of the firms chart: one mark per firm, one series per state.
+
+    x: the firm's group (groups in scenario order), firms of a group side by side in
+    agent-id order; y: share of this week's plan built. Each state has its fixed colour
+    (:data:`FIRM_STATE_COLOURS`), so the legend names them; hovering a mark shows
+    :func:`firm_tooltip`.
+    """
+    groups = [name for _, name in frame.groups]
+    slot = {name: i for i, name in enumerate(groups)}
+    sizes = {name: 0 for name in groups}
+    for mark in frame.firms:
+        sizes[mark.group] += 1
+    points: dict[str, list[dict]] = {state: [] for state in FIRM_STATE_COLOURS}
+    for mark in frame.firms:
+        n = sizes[mark.group]
+        x = slot[mark.group] + (mark.index - (n - 1) / 2) * FIRM_SPREAD / n
+        points[mark.state].append(
+            {"name": firm_tooltip(mark), "value": [round(x, 4), round(mark.plan_share, 4)]}
+        )
+    top = max([1.0, *(m.plan_share for m in frame.firms)])
+    return {
+        "title": {
+            "text": f"Firms this week ({frame.dates[-1]})" if frame.firms else "Firms this week",
+            "subtext": "" if frame.firms else "one mark per firm after the first week",
+            "textStyle": {"fontSize": 13},
+        },
+        "animation": False,
+        "tooltip": {
+            "trigger": "item",
+            "formatter": "{b}",
+            "extraCssText": "white-space: pre-line;",
+        },
+        "legend": {"top": 22, "data": list(FIRM_STATE_COLOURS)},
+        "grid": {"left": 56, "right": 16, "top": 56, "bottom": 40},
+        "xAxis": [
+            {
+                "type": "category",
+                "data": groups,
+                "name": "OEM group",
+                "nameGap": 24,
+                "nameLocation": "middle",
+                "axisLabel": {"interval": 0, "fontSize": 10},
+            },
+            # the marks' own axis, aligned with the groups' slots: slot i spans i ± 0.5
+            {"type": "value", "min": -0.5, "max": max(len(groups), 1) - 0.5, "show": False},
+        ],
+        "yAxis": {
+            "type": "value",
+            "name": "share of plan built",
+            "min": 0,
+            "max": math.ceil(10 * top) / 10,
+            "nameLocation": "middle",
+            "nameRotate": 90,
+            "nameGap": 40,
+        },
+        "series": [
+            {
+                "name": state,
+                "type": "scatter",
+                "xAxisIndex": 1,
+                "symbolSize": 9,
+                "itemStyle": {"color": colour},
+                "data": points[state],
+            }
+            for state, colour in FIRM_STATE_COLOURS.items()
+        ],
+    }
+
+
 def desk_rows(frame: Frame) -> list[list[str]]:
     """The licence desk by destination at the frame's week (empty before the first week).
 
@@ -521,6 +735,7 @@ def chart_options(frame: Frame) -> dict[str, dict]:
     options["production"] = _chart(
         "Vehicles produced, % of plan", "% of plan", dates, production, marks
     )
+    options["firms"] = firms_option(frame)
     options["licences"] = _chart(
         "Licence desk",
         "applications",

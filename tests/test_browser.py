@@ -8,6 +8,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+import simulation.app as app_module
+from simulation.app import Session, levers_from_scenario
+from simulation.scenario import load_scenario
 from tests.browser_support import (
     BENIGN_CONSOLE,
     CHROMIUM,
@@ -52,6 +55,39 @@ def choose(page, label: str, option: str) -> None:
         )
 
 
+# the ECharts instance of a chart on the page (the Solara component keeps it as ``chart``)
+CHART = "key => document.querySelector('.chart-' + key).__vue__.chart"
+FIRM_PIXELS = f"""() => {{
+    const chart = ({CHART})('firms');
+    return chart.getOption().series.flatMap((s, i) => s.data.map(
+        p => [p.name, ...chart.convertToPixel({{seriesIndex: i}}, p.value)]));
+}}"""
+
+
+def hover_a_firm(page, frame) -> tuple[str, str]:
+    """Check the page's firm marks are ``frame``'s; hover the mark farthest from the others.
+
+    Returns its tooltip as sent and as shown.
+    """
+    title = app_module.firms_option(frame)["title"]["text"]
+    # the cards can show a week before the chart has drawn it: wait for the chart itself
+    page.wait_for_function(f"({CHART})('firms').getOption().title[0].text === {title!r}")
+    chart = page.locator(".chart-firms")
+    chart.scroll_into_view_if_needed()
+    marks = page.evaluate(FIRM_PIXELS)
+    assert sorted(m[0] for m in marks) == sorted(map(app_module.firm_tooltip, frame.firms))
+
+    def room(mark) -> float:
+        return min((mark[1] - o[1]) ** 2 + (mark[2] - o[2]) ** 2 for o in marks if o is not mark)
+
+    name, x, y = max(marks, key=room)
+    box = chart.locator("canvas").first.bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    tooltip = chart.locator("div", has_text="received this week").last
+    tooltip.wait_for()
+    return name, tooltip.inner_text()
+
+
 def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
     requests, failures, console = [], [], []
     log = tmp_path / "server.log"
@@ -69,6 +105,13 @@ def test_page_steps_switches_policy_and_sessions_are_independent(tmp_path):
 
         step(page, 10)
         assert kpi(page, "week") == "9 (2025-06-09)"
+        # the firms chart: one mark per firm of the page's model (seed 42), tooltip on hover
+        same = load_scenario("baseline_2025")
+        replica = Session(same, 42, levers_from_scenario(same))
+        replica.step(10)
+        sent, shown = hover_a_firm(page, replica.frame)
+        assert shown.split() == sent.split()  # every line shown, escaped text intact
+        assert "China share" in shown and "stock controlled" in shown
         queue_before = int(kpi(page, "licence queue"))
         issued_before = int(kpi(page, "licences issued"))
         assert queue_before > 0  # Indian applications wait on hold in the 2025 timeline

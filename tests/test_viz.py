@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 import time
+from collections.abc import Mapping
 from typing import ClassVar
 
 import pytest
@@ -127,10 +129,14 @@ def test_step_advances_the_model_and_every_chart(page):
         "exports",
         "desk_pending",
         "china_sales",
+        "firms",
     } <= set(options)
     for key, option in options.items():
-        assert option["xAxis"]["data"] == ["2025-04-07", "2025-04-14", "2025-04-21"], key
         assert option["yAxis"]["name"], key  # units on every axis
+        if key != "firms":  # the firms chart is of this week, by group
+            assert option["xAxis"]["data"] == ["2025-04-07", "2025-04-14", "2025-04-21"], key
+    marks = [point for series in options["firms"]["series"] for point in series["data"]]
+    assert len(marks) == sum(g.count for g in load_scenario("baseline_2025").oems)  # one a firm
     queue = options["licences"]["series"][0]["data"]
     assert queue[0] > 0  # baseline: licences required from week 0, OEMs apply at once
 
@@ -244,6 +250,136 @@ def test_a_world_without_some_buyers_shows_only_its_own_destinations():
     assert [r[0] for r in app_module.desk_rows(frame)][-1:] == ["all"]
 
 
+def stepped(weeks: int, seed: int = 42, **overrides) -> Session:
+    """A baseline session (with scenario overrides) stepped ``weeks`` weeks."""
+    scenario = load_scenario("baseline_2025", **overrides)
+    session = Session(scenario, seed, levers_from_scenario(scenario))
+    session.step(weeks)
+    return session
+
+
+def firm_points(option: dict) -> dict[str, list[dict]]:
+    """The firms chart's points by series (state) name."""
+    return {series["name"]: series["data"] for series in option["series"]}
+
+
+@pytest.mark.parametrize(
+    ("stopped", "short", "technology", "state"),
+    [
+        (True, True, "switching", "stopped"),  # stopped beats short and switching
+        (True, True, "original", "stopped"),
+        (False, True, "switching", "short"),  # short beats switching
+        (False, True, "switched", "short"),
+        (False, False, "switching", "switching"),
+        (False, False, "switched", "producing"),  # switching is done: producing
+        (False, False, "original", "producing"),
+    ],
+)
+def test_firm_state_precedence_is_stopped_short_switching_producing(
+    stopped, short, technology, state
+):
+    assert app_module.firm_state(stopped, short, technology) == state
+
+
+def test_one_mark_per_firm_with_its_own_week():
+    session = stepped(0)
+    assert session.frame.firms == ()  # no week yet: no marks, an empty chart
+    option = app_module.chart_options(session.frame)["firms"]
+    assert all(series["data"] == [] for series in option["series"])
+    session.step(3)
+    frame, oems = session.frame, sorted(session.model.oems, key=lambda o: o.unique_id)
+    assert [m.firm_id for m in frame.firms] == [o.unique_id for o in oems]
+    for mark, oem in zip(frame.firms, oems, strict=True):
+        assert (mark.group, mark.country, mark.segment) == (oem.group, oem.country, oem.segment)
+        assert mark.plan_share == oem.produced_vehicles / oem.planned_vehicles_per_week
+        assert dict(mark.stock_t) == oem.stock_t and dict(mark.received_t) == oem.received_t
+        covers = [c for c in mark.cover_weeks.values() if c is not None]
+        assert min(covers) == pytest.approx(oem.cover_weeks)  # the scarcer grade's cover
+    option = app_module.chart_options(frame)["firms"]
+    points = firm_points(option)
+    assert list(points) == list(app_module.FIRM_STATE_COLOURS)  # every state in the legend
+    assert sum(len(p) for p in points.values()) == len(oems)
+    colours = [series["itemStyle"]["color"] for series in option["series"]]
+    assert colours == list(app_module.FIRM_STATE_COLOURS.values())
+
+
+def test_firm_marks_sit_in_their_groups_slot_in_scenario_order_apart():
+    frame = stepped(3).frame
+    option = app_module.firms_option(frame)
+    groups = [name for _, name in frame.groups]
+    assert option["xAxis"][0]["data"] == groups  # scenario order
+    x_of = {}
+    for series in option["series"]:
+        for point in series["data"]:
+            x_of[point["name"]] = point["value"][0]
+    by_group: dict[str, list[float]] = {}
+    for mark in frame.firms:
+        x = x_of[app_module.firm_tooltip(mark)]
+        assert abs(x - groups.index(mark.group)) < 0.5  # inside its group's slot
+        by_group.setdefault(mark.group, []).append(x)
+    assert len(by_group) == len(groups)
+    for xs in by_group.values():
+        assert xs == sorted(set(xs))  # side by side in firm order, none on top of another
+    assert option["xAxis"][1]["max"] - option["xAxis"][1]["min"] == len(groups)
+
+
+def test_a_ban_shows_short_and_stopped_firms_while_open_trade_keeps_all_producing():
+    ban = stepped(15, licensing_policy="ban").frame
+    states = [m.state for m in ban.firms]
+    assert states.count("stopped") > 0 and states.count("short") > 0
+    points = firm_points(app_module.firms_option(ban))
+    assert len(points["stopped"]) == states.count("stopped")
+    assert all(p["value"][1] < 1 for p in points["stopped"] + points["short"])
+    opened = stepped(15, licensing_policy="open").frame
+    assert {m.state for m in opened.firms} == {"producing"}
+    assert all(m.plan_share == pytest.approx(1.0) for m in opened.firms)
+
+
+def test_firm_tooltip_shows_stock_cover_china_share_and_every_source():
+    frame = stepped(15, licensing_policy="ban").frame
+    mark = next(m for m in frame.firms if m.state == "stopped")
+    text = app_module.firm_tooltip(mark)
+    assert mark.group in text and mark.segment in text and "stopped" in text
+    for grade, tonnes in mark.stock_t.items():
+        assert f"{grade} {tonnes:.2f} t ({mark.cover_weeks[grade]:.1f} weeks of cover)" in text
+    assert f"China share {100 * mark.china_share:.0f}%" in text
+    for source, tonnes in mark.received_t.items():
+        assert f"{source} {tonnes:.2f} t" in text
+    # sources are read from the firm, not a fixed list: another source shows up as it is
+    more = dataclasses.replace(mark, received_t={**mark.received_t, "recycled": 1.25})
+    assert "recycled 1.25 t" in app_module.firm_tooltip(more)
+    # a grade the firm does not use has no cover
+    unused = dataclasses.replace(mark, cover_weeks={**mark.cover_weeks, "free": None})
+    assert "free 0.00 t (not used)" in app_module.firm_tooltip(
+        dataclasses.replace(unused, stock_t={**mark.stock_t, "free": 0.0})
+    )
+    tips = [p["name"] for s in app_module.firms_option(frame)["series"] for p in s["data"]]
+    assert text in tips
+
+
+def plain(mark: app_module.FirmMark) -> dict:
+    """A mark's values, its mappings copied into new dicts."""
+    values = {}
+    for f in dataclasses.fields(mark):
+        value = getattr(mark, f.name)
+        values[f.name] = dict(value) if isinstance(value, Mapping) else value
+    return values
+
+
+def test_a_frames_firm_marks_do_not_change_when_the_model_steps_on():
+    session = stepped(8, licensing_policy="ban")
+    frame = session.frame
+    before = [plain(m) for m in frame.firms]  # copies: nothing shared with the marks
+    session.step(6)
+    assert [plain(m) for m in frame.firms] == before
+    assert [plain(m) for m in session.frame.firms] != before  # the model moved
+    mark = frame.firms[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        mark.short = not mark.short
+    with pytest.raises(TypeError):
+        mark.stock_t["controlled"] = 0.0
+
+
 def test_changing_policy_mid_run_takes_effect_next_week_and_is_marked(page):
     for _ in range(4):
         button(page, "Step").click()
@@ -331,7 +467,11 @@ def test_a_render_during_a_play_step_shows_the_last_whole_week(watched, monkeypa
         renders_here.clear()
         button(page, "Pause").click()  # re-renders the page in this thread, here and now
         assert threading.current_thread() in renders_here
-        for key, option in charts(page).items():
+        options = charts(page)
+        firms = options.pop("firms")
+        assert firms["title"]["text"] == "Firms this week (2025-04-07)"
+        assert sum(len(s["data"]) for s in firms["series"]) == len(session.model.oems)
+        for key, option in options.items():
             assert option["xAxis"]["data"] == ["2025-04-07"], key
             for series in option["series"]:
                 assert len(series["data"]) == 1, (key, series["name"])
