@@ -121,3 +121,30 @@ def test_bad_spreads_get_one_line_naming_the_key(value, message: str) -> None:
     assert "\n" not in text
     assert text.startswith("history_2025: oems[0].initial_inventory_weeks: ")
     assert message in text
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_history_firms_of_one_segment_lose_differently_and_evs_and_e2w_lose_more(seed) -> None:
+    """[4 of 6] done-when, two seeds: July 2025 losses spread > 5 points inside every Indian
+    segment; EV cars and e-2W lose more of their plan than ICE cars (plan-weighted)."""
+    model = MagnetSupplyModel(load_scenario("history_2025"), rng=seed)
+    plan = dict.fromkeys(model.oems, 0.0)
+    made = dict.fromkeys(model.oems, 0.0)
+    while model.date < pd.Timestamp("2025-08-01").date():
+        model.step()
+        if (model.date.year, model.date.month) == (2025, 7):
+            for o in model.oems:
+                plan[o] += o.planned_vehicles_per_week
+                made[o] += o.produced_vehicles
+    by_segment: dict[str, list] = {}
+    for o in model.oems:
+        if o.country == "IN":
+            by_segment.setdefault(o.segment, []).append(o)
+    for firms in by_segment.values():
+        losses = [100 * (1 - made[o] / plan[o]) for o in firms]
+        assert max(losses) - min(losses) > 5
+    lost = {
+        seg: 100 * (1 - sum(made[o] for o in firms) / sum(plan[o] for o in firms))
+        for seg, firms in by_segment.items()
+    }
+    assert lost["car_ev"] > lost["car_ice"] and lost["e2w"] > lost["car_ice"]
