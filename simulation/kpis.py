@@ -127,7 +127,9 @@ def compute_kpis(steps: pd.DataFrame) -> dict[str, float]:
     kpis["peak_price_index"] = float(peaks.max(skipna=True))
     if "receipts_t__IN__domestic" in steps:
         tail = steps.tail(HORIZON_WINDOW_WEEKS)
-        received = sum(tail[f"receipts_t__IN__{s}"].sum() for s in MAGNET_TRADE_SOURCES)
+        # steps saved before a source existed lack its column: it carried nothing then
+        sources = [f"receipts_t__IN__{s}" for s in MAGNET_TRADE_SOURCES]
+        received = sum(tail[c].sum() for c in sources if c in tail)
         domestic = tail["receipts_t__IN__domestic"].sum()
         kpis["domestic_share_at_horizon"] = float(domestic / received) if received > 0 else 0.0
         planned_in = steps["vehicles_planned__IN"].sum()
