@@ -617,6 +617,51 @@ def targets_table(table: pd.DataFrame, title: str) -> Table:
     return out
 
 
+@app.command()
+def calibrate(
+    calibration: Annotated[Path, typer.Argument(help="Calibration file (TOML).")],
+    workers: Annotated[
+        int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default results/calibration/<name>).")
+    ] = None,
+) -> None:
+    """Bayesian calibration (ABC-SMC, pyabc) of a scenario to its declared targets."""
+    from experiments.abc import (
+        CalibrationError,
+        load_calibration,
+        posterior_summary,
+        run_calibration,
+    )
+
+    try:
+        spec = load_calibration(calibration)
+    except CalibrationError as err:
+        fail(str(err))
+    folder = out or Path("results") / "calibration" / spec.name
+    check_output_folder(folder, overwrite=False)
+    run_calibration(calibration, folder, workers=workers, scheduler=scheduler)
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    summary = posterior_summary(posterior)
+    table = Table(title=f"{spec.name}: posterior (weighted median, 5-95%)")
+    for column in ("parameter", "prior", "median", "5-95%"):
+        table.add_column(column)
+    for name, row in summary.iterrows():
+        prior = spec.parameters[name]
+        table.add_row(
+            name,
+            f"{prior.low:g} .. {prior.high:g}",
+            f"{row['median']:.4g}",
+            f"{row['q05']:.4g} .. {row['q95']:.4g}",
+        )
+    console.print(table)
+    console.print(f"-> {folder}")
+
+
 @app.command("validate-history")
 def validate_history_command(
     seeds: Annotated[int, typer.Option(min=1, max=10_000, help="Seeds to run.")] = 20,

@@ -1,0 +1,404 @@
+"""Bayesian calibration of the history replay: ABC-SMC with pyabc, from a declared file.
+
+A calibration file (``experiments/calibration/*.toml``) declares
+
+* ``scenario`` and the simulated window (``start_date`` .. ``end_date``: only the weeks the
+  targets need are run);
+* ``[parameters.<name>]``: the free parameters, each with a uniform prior ``low``..``high``
+  inside the range :data:`experiments.calibrate_history.SPACE` allows (names there; each is
+  a value marked "assumption" or a range of CALIBRATION.md);
+* ``targets``: observation keys of ``experiments/data/observations.toml`` and stylised-fact
+  bands (``"SF-3: week of first JP line stop"``). Every target must have role
+  ``calibration``: a validation or consistency target is refused (the rule at the end of
+  CALIBRATION.md);
+* ``[abc]``: ``population_size``, ``max_populations``, ``min_epsilon``,
+  ``max_simulations`` and ``seed_root``.
+
+The distance (:func:`distance`) is the sum over targets of the squared scaled error: an
+observation's error over its tolerance (percent of the value or points), a band's distance
+outside the band over a tenth of its width (at least 1 unit).
+
+**Reproducible by construction.** pyabc draws proposals from numpy's global generator. The
+:class:`SeededSampler` runs one task per particle of a generation; task ``i`` of generation
+``t`` first seeds that generator from ``SeedSequence([seed_root, t + 1, i])`` and draws the
+simulation's seed from it, and the results are kept in task order. The posterior is
+therefore the same on one worker, two, or a Dask cluster (test).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from experiments.observations import load_observations
+
+CALIBRATION_DIR = Path(__file__).resolve().parent / "calibration"
+
+
+class CalibrationError(ValueError):
+    """A calibration file that cannot be used (one line naming the file and key)."""
+
+
+class Prior(BaseModel):
+    """A uniform prior on ``low``..``high`` (the parameter's unit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Prior:
+        if not self.low < self.high:
+            raise ValueError(f"low {self.low:g} must be below high {self.high:g}")
+        return self
+
+
+class AbcSettings(BaseModel):
+    """Population size, stopping rule and seed of the ABC-SMC run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    population_size: int = Field(100, ge=4, le=100_000)
+    max_populations: int = Field(8, ge=1, le=100)
+    min_epsilon: float = Field(0.0, ge=0)
+    max_simulations: int = Field(5_000, ge=1, le=10_000_000)
+    seed_root: int = Field(2025, ge=0)
+
+
+class CalibrationFile(BaseModel):
+    """A declared calibration (module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    scenario: str = "history_2025"
+    start_date: date | None = None
+    end_date: date
+    parameters: dict[str, Prior] = Field(min_length=1)
+    targets: list[str] = Field(min_length=1)
+    abc: AbcSettings = AbcSettings()
+
+
+def target_roles() -> dict[str, str]:
+    """Role of every target name: observation keys and ``"SF-n: metric"`` bands."""
+    obs = load_observations()
+    roles = {o.key: o.role for o in obs.observation}
+    roles.update({f"{b.id}: {b.metric}": b.role for b in obs.band})
+    return roles
+
+
+def load_calibration(path: str | Path) -> CalibrationFile:
+    """Read and check a calibration file.
+
+    Raises:
+        CalibrationError: one line naming the file, the key and what is allowed.
+    """
+    from experiments.calibrate_history import SPACE
+
+    path = Path(path)
+    if not path.is_file() and (CALIBRATION_DIR / path).is_file():
+        path = CALIBRATION_DIR / path
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: no such calibration file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise CalibrationError(f"{path}: not valid TOML ({err})") from None
+    try:
+        spec = CalibrationFile(**data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise CalibrationError(f"{path}: {where}: {first['msg']}") from None
+    for name, prior in spec.parameters.items():
+        if name not in SPACE:
+            allowed = ", ".join(sorted(SPACE))
+            raise CalibrationError(f"{path}: parameters.{name}: unknown (allowed: {allowed})")
+        low, high = SPACE[name]
+        if prior.low < low or prior.high > high:
+            raise CalibrationError(
+                f"{path}: parameters.{name}: prior {prior.low:g}..{prior.high:g} outside "
+                f"the allowed range {low:g}..{high:g}"
+            )
+    roles = target_roles()
+    for target in spec.targets:
+        role = roles.get(target)
+        if role is None:
+            raise CalibrationError(f"{path}: targets: {target!r} is no observation or band")
+        if role != "calibration":
+            raise CalibrationError(
+                f"{path}: targets: {target!r} has role {role!r}; only calibration targets "
+                "may be fitted (CALIBRATION.md, 'Calibration and validation')"
+            )
+    return spec
+
+
+# --------------------------------------------------------------------------- distance
+
+
+def target_scales() -> dict[str, tuple[float, float, float]]:
+    """For every target: (data value or band low, band high, scale) for :func:`distance`."""
+    obs = load_observations()
+    out: dict[str, tuple[float, float, float]] = {}
+    for o in obs.observation:
+        tol = o.tolerance_pct * abs(o.value) / 100 if o.tolerance_pct else o.tolerance_points
+        out[o.key] = (o.value, o.value, float(tol))
+    for b in obs.band:
+        width = b.high - b.low
+        scale = max(1.0, width / 10) if math.isfinite(width) else 1.0
+        out[f"{b.id}: {b.metric}"] = (b.low, b.high, scale)
+    return out
+
+
+def distance(simulated: dict[str, float], observed: dict[str, float]) -> float:
+    """Sum of squared scaled errors over the observed targets (module docstring).
+
+    ``observed`` maps a target to its data value (bands: any value; their bounds are read
+    from the observation file). A target the run cannot compute (NaN) costs 25 (5 scales).
+    """
+    scales = target_scales()
+    total = 0.0
+    for key in observed:
+        low, high, scale = scales[key]
+        value = simulated.get(key, math.nan)
+        if value is None or math.isnan(value):
+            total += 25.0
+            continue
+        outside = max(0.0, low - value, value - high)
+        total += (outside / scale) ** 2
+    return total
+
+
+# --------------------------------------------------------------------------- sampler
+
+
+def _seeded_task(simulate_one: bytes, seed_root: int, t: int, task: int):
+    """Seed numpy's global generator for one particle, then sample until one is accepted.
+
+    ``simulate_one`` comes cloudpickled (pyabc's closure does not pickle otherwise).
+    """
+    import cloudpickle
+
+    simulate_one = cloudpickle.loads(simulate_one)
+    state = np.random.SeedSequence([seed_root, t + 1, task]).generate_state(4)
+    np.random.seed(state)
+    sims = []
+    while True:
+        particle = simulate_one()
+        sims.append(particle)
+        if particle.accepted:
+            return sims
+
+
+def make_sampler(seed_root: int, map_: Callable[[Callable, Iterable], Iterable] = map):
+    """A pyabc sampler whose generations depend on ``seed_root`` only, not on the workers.
+
+    Args:
+        seed_root: root of the per-task seed sequence.
+        map_: an order-preserving map (``map``, ``Pool.map``, or a Dask client's map and
+            gather).
+    """
+    from pyabc.sampler import Sampler
+
+    class SeededSampler(Sampler):
+        """One task per particle, seeded from ``SeedSequence([root, t + 1, task])``."""
+
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            import cloudpickle
+
+            packed = cloudpickle.dumps(simulate_one)
+            task = functools.partial(_seeded_task, packed, seed_root, t)
+            results = list(map_(task, range(n)))
+            self.nr_evaluations_ = sum(len(r) for r in results)
+            sample = self._create_empty_sample()
+            for particles in results:
+                for particle in particles:
+                    sample.append(particle)
+            return sample
+
+    return SeededSampler()
+
+
+# --------------------------------------------------------------------------- the model
+
+
+class HistoryModel:
+    """pyabc's model: a parameter set -> every target's value in one seeded history run.
+
+    The run's seed is drawn from numpy's global generator, which :class:`SeededSampler`
+    seeds per task. Picklable: it holds the raw scenario mapping, not a model.
+    """
+
+    def __init__(self, spec: CalibrationFile) -> None:
+        from simulation.scenario import load_scenario
+
+        self.spec = spec
+        self.raw = load_scenario(spec.scenario).model_dump(mode="python", serialize_as_any=True)
+
+    def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
+        """Summary statistics (target name -> value) of one run at ``parameters``."""
+        seed = int(np.random.randint(0, 2**31 - 1))
+        return target_values(self.spec, self.raw, dict(parameters), seed)
+
+
+def target_values(
+    spec: CalibrationFile, raw: dict[str, Any], x: dict[str, float], seed: int
+) -> dict[str, float]:
+    """Every target of ``spec`` for one run of ``raw`` with the parameters ``x`` set."""
+    from experiments.calibrate_history import apply
+    from experiments.months import monthly_totals
+    from experiments.targets import _needed_columns, model_value
+    from experiments.validation import FACTS, Context
+    from simulation.run import simulate
+    from simulation.scenario import apply_overrides, validate_scenario
+
+    data = apply(raw, x)
+    if spec.start_date is not None:
+        data["simulation"] = {**data["simulation"], "start_date": spec.start_date}
+    scenario = validate_scenario(data, spec.name)
+    weeks = scenario.week_of(spec.end_date)
+    steps = simulate(scenario, rng=seed, weeks=weeks).steps
+    facts = {f"{f.id}: {f.metric}": f for f in FACTS}
+    counterfactual = steps
+    if any(t in facts and facts[t].id == "SF-4" for t in spec.targets):
+        twin = validate_scenario(apply_overrides(data, {"licensing_policy": "open"}), "twin")
+        counterfactual = simulate(twin, rng=seed, weeks=weeks).steps
+    ctx = Context(steps, counterfactual, scenario)
+    observations = {o.key: o for o in load_observations().observation}
+    wanted = [observations[t] for t in spec.targets if t in observations]
+    columns = sorted({c for o in wanted for c in _needed_columns(o)})
+    monthly = monthly_totals(steps, columns) if columns else None
+    out: dict[str, float] = {}
+    for target in spec.targets:
+        if target in facts:
+            out[target] = float(facts[target].compute(ctx))
+        else:
+            out[target] = float(model_value(observations[target], monthly))
+    return out
+
+
+def observed_values(spec: CalibrationFile) -> dict[str, float]:
+    """The data side of every target (bands: their lower bound; the distance reads both)."""
+    scales = target_scales()
+    return {t: scales[t][0] for t in spec.targets}
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _map_for(workers: int, scheduler: str | None):
+    """An order-preserving map over ``workers`` processes or a Dask cluster, and a closer."""
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+
+        def dask_map(fn, items):
+            return client.gather(client.map(fn, list(items), pure=False))
+
+        return dask_map, client.close
+    if workers <= 1:
+        return map, lambda: None
+    import multiprocessing as mp
+
+    pool = mp.get_context("spawn").Pool(workers)
+    return pool.map, pool.terminate
+
+
+def run_calibration(
+    path: str | Path,
+    out: Path,
+    workers: int = 1,
+    scheduler: str | None = None,
+    model: Callable[[dict[str, float]], dict[str, float]] | None = None,
+) -> Path:
+    """Run the declared ABC-SMC and write it to ``out`` (atomically).
+
+    Writes ``history.db`` (pyabc's SQLite history), ``posterior.parquet`` (the last
+    generation: one row per particle, its parameters and weight), ``generations.csv``
+    (epsilon, particles and simulations per generation) and ``manifest.json`` (the file
+    verbatim and hashed, versions, seed root, workers, wall time, simulations).
+
+    Args:
+        path: the calibration file.
+        out: the output folder (must not exist).
+        workers: local processes (ignored with ``scheduler``).
+        scheduler: a Dask scheduler address.
+        model: replaces :class:`HistoryModel` (tests: a toy model with a known answer).
+    """
+    import hashlib
+    import json
+    import time
+
+    import pyabc
+
+    from experiments.atomic import atomic_directory
+    from experiments.results import git_commit, package_versions
+
+    spec = load_calibration(path)
+    text = Path(path).read_text() if Path(path).is_file() else (CALIBRATION_DIR / path).read_text()
+    prior = pyabc.Distribution(
+        **{n: pyabc.RV("uniform", p.low, p.high - p.low) for n, p in spec.parameters.items()}
+    )
+    map_, close = _map_for(workers, scheduler)
+    started = time.perf_counter()
+    try:
+        with atomic_directory(Path(out)) as tmp:
+            abc = pyabc.ABCSMC(
+                model or HistoryModel(spec),
+                prior,
+                distance,
+                population_size=spec.abc.population_size,
+                sampler=make_sampler(spec.abc.seed_root, map_),
+            )
+            abc.new(f"sqlite:///{tmp / 'history.db'}", observed_values(spec))
+            history = abc.run(
+                minimum_epsilon=spec.abc.min_epsilon,
+                max_nr_populations=spec.abc.max_populations,
+                max_total_nr_simulations=spec.abc.max_simulations,
+            )
+            frame, weights = history.get_distribution()
+            posterior = frame.reset_index(drop=True)
+            posterior["weight"] = weights
+            posterior.to_parquet(tmp / "posterior.parquet")
+            generations = history.get_all_populations()
+            generations.to_csv(tmp / "generations.csv", index=False)
+            manifest = {
+                "calibration": spec.name,
+                "file": text,
+                "file_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "seed_root": spec.abc.seed_root,
+                "workers": workers if not scheduler else f"dask {scheduler}",
+                "simulations": int(history.total_nr_simulations),
+                "generations": int(history.max_t + 1),
+                "wall_time_s": round(time.perf_counter() - started, 1),
+                "git_commit": git_commit(),
+                "versions": {**package_versions(), "pyabc": pyabc.__version__},
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    finally:
+        close()
+    return Path(out)
+
+
+def posterior_summary(posterior: pd.DataFrame) -> pd.DataFrame:
+    """Weighted median and 5-95% interval of every parameter of a posterior sample."""
+    rows = {}
+    weights = posterior["weight"].to_numpy()
+    for name in posterior.columns.drop("weight"):
+        values = posterior[name].to_numpy()
+        order = np.argsort(values)
+        cum = np.cumsum(weights[order]) / weights.sum()
+        rows[name] = {
+            q: float(values[order][np.searchsorted(cum, p)])
+            for q, p in (("q05", 0.05), ("median", 0.5), ("q95", 0.95))
+        }
+    return pd.DataFrame(rows).T

@@ -1,0 +1,112 @@
+"""Bayesian calibration (ABC-SMC with pyabc): recovery, the declared split, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from experiments.abc import (
+    CALIBRATION_DIR,
+    CalibrationError,
+    load_calibration,
+    posterior_summary,
+    run_calibration,
+    target_roles,
+)
+from experiments.cli import app
+
+
+def _shifted(parameters: dict[str, float]) -> dict[str, float]:
+    """Toy with a known inverse: April exports = 4 x customs_t + noise (sd 40 t).
+
+    Module-level so it pickles into spawned workers; the noise comes from the generator the
+    sampler seeds per task. The data (2,627 t, C-LIC-5) then say customs_t = 656.75.
+    """
+    return {"exports_all_2025_04": 4.0 * parameters["customs_t"] + 40.0 * np.random.normal()}
+
+
+def _toy_file(tmp_path: Path, **abc) -> Path:
+    settings = {"population_size": 60, "max_populations": 4, "seed_root": 7, **abc}
+    lines = [
+        'name = "toy"',
+        "end_date = 2025-05-01",
+        'targets = ["exports_all_2025_04"]',
+        "[parameters.customs_t]",
+        "low = 300.0",
+        "high = 1000.0",
+        "[abc]",
+        *(f"{k} = {v}" for k, v in settings.items()),
+    ]
+    path = tmp_path / "toy.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_abc_recovers_a_known_parameter_within_its_90_percent_interval(tmp_path) -> None:
+    out = run_calibration(_toy_file(tmp_path), tmp_path / "run", model=_shifted)
+    summary = posterior_summary(pd.read_parquet(out / "posterior.parquet")).loc["customs_t"]
+    truth = 2627.0 / 4.0
+    assert summary["q05"] <= truth <= summary["q95"]
+    assert summary["q95"] - summary["q05"] < 0.5 * (1000.0 - 300.0)  # the data taught it
+    for name in ("history.db", "generations.csv", "manifest.json"):
+        assert (out / name).exists()
+
+
+def test_the_same_file_and_seed_give_the_same_posterior_on_one_and_two_workers(tmp_path):
+    path = _toy_file(tmp_path, max_populations=3)
+    one = run_calibration(path, tmp_path / "one", workers=1, model=_shifted)
+    two = run_calibration(path, tmp_path / "two", workers=2, model=_shifted)
+    a = pd.read_parquet(one / "posterior.parquet")
+    b = pd.read_parquet(two / "posterior.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    (tmp_path / "other").mkdir()
+    other = _toy_file(tmp_path / "other", max_populations=3, seed_root=8)
+    c = pd.read_parquet(
+        run_calibration(other, tmp_path / "three", model=_shifted) / "posterior.parquet"
+    )
+    assert not a.equals(c)  # the seed matters
+
+
+def test_a_validation_target_among_the_targets_is_refused(tmp_path) -> None:
+    roles = target_roles()
+    validation = next(k for k, r in roles.items() if r == "validation")
+    path = _toy_file(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            'targets = ["exports_all_2025_04"]',
+            f'targets = ["exports_all_2025_04", "{validation}"]',
+        )
+    )
+    with pytest.raises(CalibrationError, match=f"{validation}.*role 'validation'"):
+        load_calibration(path)
+    res = CliRunner().invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "role 'validation'" in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_shipped_calibration_files_fit_only_calibration_targets() -> None:
+    roles = target_roles()
+    files = sorted(CALIBRATION_DIR.glob("*.toml"))
+    assert files
+    for path in files:
+        spec = load_calibration(path)
+        assert all(roles[t] == "calibration" for t in spec.targets), path.name
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("low = 300.0", "low = 1.0"), "outside the allowed range"),
+        (("[parameters.customs_t]", "[parameters.nonsense]"), "parameters.nonsense: unknown"),
+        (('targets = ["exports_all_2025_04"]', 'targets = ["no_such"]'), "is no observation"),
+    ],
+)
+def test_bad_calibration_files_get_one_line(tmp_path, edit, message) -> None:
+    path = _toy_file(tmp_path)
+    path.write_text(path.read_text().replace(*edit))
+    with pytest.raises(CalibrationError, match=message):
+        load_calibration(path)
