@@ -402,3 +402,35 @@ def posterior_summary(posterior: pd.DataFrame) -> pd.DataFrame:
             for q, p in (("q05", 0.05), ("median", 0.5), ("q95", 0.95))
         }
     return pd.DataFrame(rows).T
+
+
+# --------------------------------------------------------------------------- posterior use
+
+
+def posterior_draws(folder: str | Path, draws: int, seed_root: int = 2025) -> list[dict]:
+    """``draws`` parameter sets resampled by weight from a calibration's posterior.
+
+    The resampling generator comes from ``SeedSequence(seed_root)``, so the draws reproduce.
+    """
+    posterior = pd.read_parquet(Path(folder) / "posterior.parquet")
+    weights = posterior["weight"].to_numpy(dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence(seed_root))
+    rows = rng.choice(len(posterior), size=draws, replace=True, p=weights / weights.sum())
+    params = posterior.drop(columns="weight")
+    return [{k: float(v) for k, v in params.iloc[int(i)].items()} for i in rows]
+
+
+def posterior_scenarios(folder: str | Path, draws: int, seed_root: int = 2025) -> list:
+    """One full history scenario per posterior draw (the calibration's scenario, its dates)."""
+    import json
+
+    from experiments.calibrate_history import apply
+    from simulation.scenario import load_scenario, validate_scenario
+
+    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    spec = CalibrationFile(**tomllib.loads(manifest["file"]))
+    raw = load_scenario(spec.scenario).model_dump(mode="python", serialize_as_any=True)
+    return [
+        validate_scenario(apply(raw, x), f"{spec.scenario}")
+        for x in posterior_draws(folder, draws, seed_root)
+    ]

@@ -247,6 +247,15 @@ def run_history(
     return [run_seed(scenario, int(s)) for s in children]
 
 
+def run_posterior(scenarios: list[Scenario], seed_root: int = 2025) -> list[Context]:
+    """One seed per posterior-draw scenario: the posterior predictive runs.
+
+    Seeds come from ``SeedSequence(seed_root)``, as in :func:`run_history`.
+    """
+    children = np.random.SeedSequence(seed_root).generate_state(len(scenarios), dtype=np.uint32)
+    return [run_seed(sc, int(s)) for sc, s in zip(scenarios, children, strict=True)]
+
+
 def score_facts(contexts: list[Context]) -> pd.DataFrame:
     """Score every stylised fact over the seeds' runs.
 

@@ -110,3 +110,24 @@ def test_bad_calibration_files_get_one_line(tmp_path, edit, message) -> None:
     path.write_text(path.read_text().replace(*edit))
     with pytest.raises(CalibrationError, match=message):
         load_calibration(path)
+
+
+def test_posterior_draws_reproduce_and_follow_the_weights(tmp_path) -> None:
+    from experiments.abc import posterior_draws
+
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    frame = pd.DataFrame({"customs_t": [400.0, 500.0, 900.0], "weight": [0.0, 0.25, 0.75]})
+    frame.to_parquet(folder / "posterior.parquet")
+    draws = posterior_draws(folder, 400, seed_root=3)
+    assert draws == posterior_draws(folder, 400, seed_root=3)
+    values = [d["customs_t"] for d in draws]
+    assert 400.0 not in values  # weight 0 is never drawn
+    assert 0.65 < values.count(900.0) / len(values) < 0.85
+
+
+def test_validate_history_refuses_a_folder_without_a_posterior(tmp_path) -> None:
+    res = CliRunner().invoke(
+        app, ["validate-history", "--seeds", "1", "--posterior", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "no posterior.parquet" in res.output
