@@ -1,7 +1,8 @@
 """One-command reproduction: re-run the canonical experiments and compare with committed references.
 
-``magshock reproduce`` re-runs each canonical experiment (the 2025 history, the baseline and
-a reduced headline policy x ramp-up sweep), and compares its KPI table with the reference
+``magshock reproduce`` re-runs each canonical experiment (the 2025 history, the baseline, a
+reduced headline policy x ramp-up sweep and a small profile of the history calibration), and
+compares its KPI table with the reference
 committed under ``results/reference/<name>/`` (``kpis.csv`` + ``manifest.json``). On the
 platform and package versions that made the reference the tables must be identical; anywhere
 else they must agree within ``RTOL``/``ATOL``, and whatever moved is listed column by column.
@@ -44,6 +45,7 @@ class Canonical:
     scenario: str | None = None
     seeds: int = 0
     experiment: str | None = None
+    calibration: str | None = None
 
 
 CANONICAL = [
@@ -54,12 +56,23 @@ CANONICAL = [
         "policy_vs_rampup.toml with 3 replications (--quick)",
         experiment="experiments/policy_vs_rampup.toml",
     ),
+    Canonical(
+        "calibration",
+        "the ABC-SMC of history_2025 in a small profile (10 particles, 2 generations)",
+        calibration="experiments/calibration/history_2025_quick.toml",
+    ),
 ]
 
 
 def compute(canonical: Canonical, workers: int = 2) -> pd.DataFrame:
     """Run one canonical experiment and return its KPI table (stable order and columns)."""
-    if canonical.experiment is not None:
+    if canonical.calibration is not None:
+        from experiments.abc import run_calibration
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = run_calibration(REPO_ROOT / canonical.calibration, Path(tmp) / "abc", workers)
+            table = pd.read_parquet(out / "posterior.parquet")
+    elif canonical.experiment is not None:
         design = load_experiment(REPO_ROOT / canonical.experiment, quick=True)
         with tempfile.TemporaryDirectory() as tmp:
             sweep(design, Path(tmp) / "sweep", workers=workers)
