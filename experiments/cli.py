@@ -731,7 +731,9 @@ def validate_history_command(
 def reproduce_command(
     names: Annotated[
         list[str] | None,
-        typer.Argument(help="Canonical experiments (history, baseline, headline); default all."),
+        typer.Argument(
+            help="Canonical experiments (history, baseline, headline, calibration); default all."
+        ),
     ] = None,
     update: Annotated[
         bool, typer.Option(help="Rewrite the references (maintainers, after an intended change).")
