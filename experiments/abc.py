@@ -14,9 +14,11 @@ A calibration file (``experiments/calibration/*.toml``) declares
 * ``[abc]``: ``population_size``, ``max_populations``, ``min_epsilon``,
   ``max_simulations`` and ``seed_root``.
 
-The distance (:func:`distance`) is the sum over targets of the squared scaled error: an
-observation's error over its tolerance (percent of the value or points), a band's distance
-outside the band over a tenth of its width (at least 1 unit).
+The distance (:func:`distance`, declared in ``[distance]``) is the sum over targets of the
+squared scaled error: an observation's error over its tolerance (percent of the value or
+points), a band's distance outside the band over ``band_scale`` units of its metric (1: a
+point or a week outside a stylised fact's band costs as much as one tolerance outside a
+C-LIC-5 month), and ``missing_cost`` for a target a run cannot compute.
 
 **Reproducible by construction.** pyabc draws proposals from numpy's global generator. The
 :class:`SeededSampler` runs one task per particle of a generation; task ``i`` of generation
@@ -73,6 +75,14 @@ class AbcSettings(BaseModel):
     seed_root: int = Field(2025, ge=0)
 
 
+class DistanceSettings(BaseModel):
+    """The declared distance: sum of squared scaled errors (module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    band_scale: float = Field(1.0, gt=0, le=1000)
+    missing_cost: float = Field(25.0, ge=0, le=1e6)
+
+
 class CalibrationFile(BaseModel):
     """A declared calibration (module docstring)."""
 
@@ -85,11 +95,18 @@ class CalibrationFile(BaseModel):
     parameters: dict[str, Prior] = Field(min_length=1)
     targets: list[str] = Field(min_length=1)
     abc: AbcSettings = AbcSettings()
+    distance: DistanceSettings = DistanceSettings()
+
+
+@functools.cache
+def _observations():
+    """The shipped observations, read once per process (every simulation scores against them)."""
+    return load_observations()
 
 
 def target_roles() -> dict[str, str]:
     """Role of every target name: observation keys and ``"SF-n: metric"`` bands."""
-    obs = load_observations()
+    obs = _observations()
     roles = {o.key: o.role for o in obs.observation}
     roles.update({f"{b.id}: {b.metric}": b.role for b in obs.band})
     return roles
@@ -144,46 +161,64 @@ def load_calibration(path: str | Path) -> CalibrationFile:
 # --------------------------------------------------------------------------- distance
 
 
-def target_scales() -> dict[str, tuple[float, float, float]]:
+def target_scales(band_scale: float = 1.0) -> dict[str, tuple[float, float, float]]:
     """For every target: (data value or band low, band high, scale) for :func:`distance`."""
-    obs = load_observations()
+    obs = _observations()
     out: dict[str, tuple[float, float, float]] = {}
     for o in obs.observation:
         tol = o.tolerance_pct * abs(o.value) / 100 if o.tolerance_pct else o.tolerance_points
         out[o.key] = (o.value, o.value, float(tol))
     for b in obs.band:
-        width = b.high - b.low
-        scale = max(1.0, width / 10) if math.isfinite(width) else 1.0
-        out[f"{b.id}: {b.metric}"] = (b.low, b.high, scale)
+        out[f"{b.id}: {b.metric}"] = (b.low, b.high, band_scale)
     return out
 
 
-def distance(simulated: dict[str, float], observed: dict[str, float]) -> float:
-    """Sum of squared scaled errors over the observed targets (module docstring).
+class Distance:
+    """The declared distance between a run's targets and the data (module docstring).
 
-    ``observed`` maps a target to its data value (bands: any value; their bounds are read
-    from the observation file). A target the run cannot compute (NaN) costs 25 (5 scales).
+    Picklable and cheap to call: the scales are read once.
     """
-    scales = target_scales()
-    total = 0.0
-    for key in observed:
-        low, high, scale = scales[key]
-        value = simulated.get(key, math.nan)
-        if value is None or math.isnan(value):
-            total += 25.0
-            continue
-        outside = max(0.0, low - value, value - high)
-        total += (outside / scale) ** 2
-    return total
+
+    def __init__(self, settings: DistanceSettings = DistanceSettings()) -> None:
+        self.scales = target_scales(settings.band_scale)
+        self.missing_cost = settings.missing_cost
+
+    def terms(self, simulated: dict[str, float], observed: Iterable[str]) -> dict[str, float]:
+        """Each target's squared scaled error (``missing_cost`` when it is NaN)."""
+        out = {}
+        for key in observed:
+            low, high, scale = self.scales[key]
+            value = simulated.get(key, math.nan)
+            if value is None or math.isnan(value):
+                out[key] = self.missing_cost
+                continue
+            outside = max(0.0, low - value, value - high)
+            out[key] = (outside / scale) ** 2
+        return out
+
+    def __call__(self, simulated: dict[str, float], observed: dict[str, float]) -> float:
+        """Sum of :meth:`terms` over the observed targets."""
+        return float(sum(self.terms(simulated, observed).values()))
+
+
+def distance(simulated: dict[str, float], observed: dict[str, float]) -> float:
+    """The default :class:`Distance` (band scale 1, missing cost 25)."""
+    return _default_distance()(simulated, observed)
+
+
+@functools.cache
+def _default_distance() -> Distance:
+    return Distance()
 
 
 # --------------------------------------------------------------------------- sampler
 
 
-def _seeded_task(simulate_one: bytes, seed_root: int, t: int, task: int):
+def _seeded_task(simulate_one: bytes, seed_root: int, t: int, cap: float, task: int):
     """Seed numpy's global generator for one particle, then sample until one is accepted.
 
-    ``simulate_one`` comes cloudpickled (pyabc's closure does not pickle otherwise).
+    At most ``cap`` simulations; the task then returns its rejected ones. ``simulate_one``
+    comes cloudpickled (pyabc's closure does not pickle otherwise).
     """
     import cloudpickle
 
@@ -191,37 +226,55 @@ def _seeded_task(simulate_one: bytes, seed_root: int, t: int, task: int):
     state = np.random.SeedSequence([seed_root, t + 1, task]).generate_state(4)
     np.random.seed(state)
     sims = []
-    while True:
+    while len(sims) < cap:
         particle = simulate_one()
         sims.append(particle)
         if particle.accepted:
-            return sims
+            break
+    return sims
 
 
-def make_sampler(seed_root: int, map_: Callable[[Callable, Iterable], Iterable] = map):
+def make_sampler(
+    seed_root: int,
+    map_: Callable[[Callable, Iterable], Iterable] = map,
+    max_simulations: float = math.inf,
+):
     """A pyabc sampler whose generations depend on ``seed_root`` only, not on the workers.
 
     Args:
         seed_root: root of the per-task seed sequence.
         map_: an order-preserving map (``map``, ``Pool.map``, or a Dask client's map and
             gather).
+        max_simulations: the run's budget. Each of a generation's ``n`` tasks may use
+            ``ceil(left / n)`` simulations; a generation in which a task runs out is
+            incomplete, and the run stops with the generation before it (pyabc's
+            ``sample.ok``). The budget thus holds inside a generation, not only between
+            generations as pyabc's own ``max_total_nr_simulations`` does, and the cut is
+            the same on any number of workers.
     """
     from pyabc.sampler import Sampler
 
     class SeededSampler(Sampler):
         """One task per particle, seeded from ``SeedSequence([root, t + 1, task])``."""
 
+        used = 0
+
         def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
             import cloudpickle
 
+            left = max_simulations - self.used
+            cap = max(1, math.ceil(left / n)) if math.isfinite(left) else math.inf
             packed = cloudpickle.dumps(simulate_one)
-            task = functools.partial(_seeded_task, packed, seed_root, t)
+            task = functools.partial(_seeded_task, packed, seed_root, t, cap)
             results = list(map_(task, range(n)))
             self.nr_evaluations_ = sum(len(r) for r in results)
+            self.used += self.nr_evaluations_
             sample = self._create_empty_sample()
             for particles in results:
                 for particle in particles:
                     sample.append(particle)
+            if sample.n_accepted < n:
+                sample.ok = False
             return sample
 
     return SeededSampler()
@@ -272,7 +325,7 @@ def target_values(
         twin = validate_scenario(apply_overrides(data, {"licensing_policy": "open"}), "twin")
         counterfactual = simulate(twin, rng=seed, weeks=weeks).steps
     ctx = Context(steps, counterfactual, scenario)
-    observations = {o.key: o for o in load_observations().observation}
+    observations = {o.key: o for o in _observations().observation}
     wanted = [observations[t] for t in spec.targets if t in observations]
     columns = sorted({c for o in wanted for c in _needed_columns(o)})
     monthly = monthly_totals(steps, columns) if columns else None
@@ -352,12 +405,13 @@ def run_calibration(
     started = time.perf_counter()
     try:
         with atomic_directory(Path(out)) as tmp:
+            sampler = make_sampler(spec.abc.seed_root, map_, spec.abc.max_simulations)
             abc = pyabc.ABCSMC(
                 model or HistoryModel(spec),
                 prior,
-                distance,
+                Distance(spec.distance),
                 population_size=spec.abc.population_size,
-                sampler=make_sampler(spec.abc.seed_root, map_),
+                sampler=sampler,
             )
             abc.new(f"sqlite:///{tmp / 'history.db'}", observed_values(spec))
             history = abc.run(
@@ -377,7 +431,8 @@ def run_calibration(
                 "file_sha256": hashlib.sha256(text.encode()).hexdigest(),
                 "seed_root": spec.abc.seed_root,
                 "workers": workers if not scheduler else f"dask {scheduler}",
-                "simulations": int(history.total_nr_simulations),
+                "simulations": int(sampler.used),
+                "simulations_in_history": int(history.total_nr_simulations),
                 "generations": int(history.max_t + 1),
                 "wall_time_s": round(time.perf_counter() - started, 1),
                 "git_commit": git_commit(),

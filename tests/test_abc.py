@@ -131,3 +131,16 @@ def test_validate_history_refuses_a_folder_without_a_posterior(tmp_path) -> None
         app, ["validate-history", "--seeds", "1", "--posterior", str(tmp_path)]
     )
     assert res.exit_code == 2 and "no posterior.parquet" in res.output
+
+
+def test_the_simulation_budget_holds_inside_a_generation(tmp_path) -> None:
+    """A budget below a generation's need stops the run with the generation before it."""
+    import json
+
+    path = _toy_file(tmp_path, max_populations=10, max_simulations=200)
+    out = run_calibration(path, tmp_path / "run", model=_shifted)
+    manifest = json.loads((out / "manifest.json").read_text())
+    population = 60
+    # each task may overrun its share of what is left by less than one simulation
+    assert manifest["simulations"] <= 200 + population
+    assert manifest["generations"] < 10
