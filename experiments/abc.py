@@ -179,7 +179,8 @@ class Distance:
     Picklable and cheap to call: the scales are read once.
     """
 
-    def __init__(self, settings: DistanceSettings = DistanceSettings()) -> None:
+    def __init__(self, settings: DistanceSettings | None = None) -> None:
+        settings = settings or DistanceSettings()
         self.scales = target_scales(settings.band_scale)
         self.missing_cost = settings.missing_cost
 
