@@ -83,6 +83,13 @@ class DistanceSettings(BaseModel):
     missing_cost: float = Field(25.0, ge=0, le=1e6)
 
 
+class ReportSettings(BaseModel):
+    """The report's posterior predictive draws (0: no report)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    draws: int = Field(40, ge=0, le=10_000)
+
+
 class CalibrationFile(BaseModel):
     """A declared calibration (module docstring)."""
 
@@ -96,17 +103,18 @@ class CalibrationFile(BaseModel):
     targets: list[str] = Field(min_length=1)
     abc: AbcSettings = AbcSettings()
     distance: DistanceSettings = DistanceSettings()
+    report: ReportSettings = ReportSettings()
 
 
 @functools.cache
-def _observations():
+def shipped_observations():
     """The shipped observations, read once per process (every simulation scores against them)."""
     return load_observations()
 
 
 def target_roles() -> dict[str, str]:
     """Role of every target name: observation keys and ``"SF-n: metric"`` bands."""
-    obs = _observations()
+    obs = shipped_observations()
     roles = {o.key: o.role for o in obs.observation}
     roles.update({f"{b.id}: {b.metric}": b.role for b in obs.band})
     return roles
@@ -163,7 +171,7 @@ def load_calibration(path: str | Path) -> CalibrationFile:
 
 def target_scales(band_scale: float = 1.0) -> dict[str, tuple[float, float, float]]:
     """For every target: (data value or band low, band high, scale) for :func:`distance`."""
-    obs = _observations()
+    obs = shipped_observations()
     out: dict[str, tuple[float, float, float]] = {}
     for o in obs.observation:
         tol = o.tolerance_pct * abs(o.value) / 100 if o.tolerance_pct else o.tolerance_points
@@ -326,7 +334,7 @@ def target_values(
         twin = validate_scenario(apply_overrides(data, {"licensing_policy": "open"}), "twin")
         counterfactual = simulate(twin, rng=seed, weeks=weeks).steps
     ctx = Context(steps, counterfactual, scenario)
-    observations = {o.key: o for o in _observations().observation}
+    observations = {o.key: o for o in shipped_observations().observation}
     wanted = [observations[t] for t in spec.targets if t in observations]
     columns = sorted({c for o in wanted for c in _needed_columns(o)})
     monthly = monthly_totals(steps, columns) if columns else None
@@ -348,31 +356,13 @@ def observed_values(spec: CalibrationFile) -> dict[str, float]:
 # --------------------------------------------------------------------------- the run
 
 
-def _map_for(workers: int, scheduler: str | None):
-    """An order-preserving map over ``workers`` processes or a Dask cluster, and a closer."""
-    if scheduler:
-        from distributed import Client
-
-        client = Client(scheduler)
-
-        def dask_map(fn, items):
-            return client.gather(client.map(fn, list(items), pure=False))
-
-        return dask_map, client.close
-    if workers <= 1:
-        return map, lambda: None
-    import multiprocessing as mp
-
-    pool = mp.get_context("spawn").Pool(workers)
-    return pool.map, pool.terminate
-
-
 def run_calibration(
     path: str | Path,
     out: Path,
     workers: int = 1,
     scheduler: str | None = None,
     model: Callable[[dict[str, float]], dict[str, float]] | None = None,
+    report: bool = True,
 ) -> Path:
     """Run the declared ABC-SMC and write it to ``out`` (atomically).
 
@@ -384,9 +374,12 @@ def run_calibration(
     Args:
         path: the calibration file.
         out: the output folder (must not exist).
-        workers: local processes (ignored with ``scheduler``).
-        scheduler: a Dask scheduler address.
+        workers: local processes, or the workers of a Dask ``LocalCluster`` with
+            ``scheduler="local"``.
+        scheduler: a Dask scheduler address (``tcp://host:8786``) or ``"local"``.
         model: replaces :class:`HistoryModel` (tests: a toy model with a known answer).
+        report: write the report (:mod:`experiments.calibration_report`) with the file's
+            ``[report] draws``; never with a toy ``model``.
     """
     import hashlib
     import json
@@ -396,15 +389,16 @@ def run_calibration(
 
     from experiments.atomic import atomic_directory
     from experiments.results import git_commit, package_versions
+    from experiments.runner import open_executor
 
     spec = load_calibration(path)
     text = Path(path).read_text() if Path(path).is_file() else (CALIBRATION_DIR / path).read_text()
     prior = pyabc.Distribution(
         **{n: pyabc.RV("uniform", p.low, p.high - p.low) for n, p in spec.parameters.items()}
     )
-    map_, close = _map_for(workers, scheduler)
     started = time.perf_counter()
-    try:
+    with open_executor(workers, scheduler) as executor:
+        map_ = executor.map if executor is not None else map
         with atomic_directory(Path(out)) as tmp:
             sampler = make_sampler(spec.abc.seed_root, map_, spec.abc.max_simulations)
             abc = pyabc.ABCSMC(
@@ -440,8 +434,10 @@ def run_calibration(
                 "versions": {**package_versions(), "pyabc": pyabc.__version__},
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    finally:
-        close()
+            if report and model is None and spec.report.draws:
+                from experiments.calibration_report import write_report
+
+                write_report(tmp, spec.report.draws, spec.abc.seed_root)
     return Path(out)
 
 

@@ -624,23 +624,32 @@ def calibrate(
         int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
     ] = 1,
     scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786).")
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default results/calibration/<name>).")
     ] = None,
 ) -> None:
-    """Bayesian calibration (ABC-SMC, pyabc) of a scenario to its declared targets."""
+    """Bayesian calibration (ABC-SMC, pyabc) of a scenario to its declared targets.
+
+    Writes the ABC history, the posterior, a manifest and report.md (prior vs posterior,
+    pairwise posterior, every target's posterior predictive band beside the data).
+    """
     from experiments.abc import (
         CalibrationError,
         load_calibration,
         posterior_summary,
         run_calibration,
     )
+    from experiments.runner import SweepError, check_scheduler
 
     try:
         spec = load_calibration(calibration)
-    except CalibrationError as err:
+        check_scheduler(scheduler)
+    except (CalibrationError, SweepError) as err:
         fail(str(err))
     folder = out or Path("results") / "calibration" / spec.name
     check_output_folder(folder, overwrite=False)
@@ -659,7 +668,7 @@ def calibrate(
             f"{row['q05']:.4g} .. {row['q95']:.4g}",
         )
     console.print(table)
-    console.print(f"-> {folder}")
+    console.print(f"-> {folder}" + (" (report.md)" if (folder / "report.md").exists() else ""))
 
 
 @app.command("validate-history")

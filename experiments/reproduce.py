@@ -70,7 +70,9 @@ def compute(canonical: Canonical, workers: int = 2) -> pd.DataFrame:
         from experiments.abc import run_calibration
 
         with tempfile.TemporaryDirectory() as tmp:
-            out = run_calibration(REPO_ROOT / canonical.calibration, Path(tmp) / "abc", workers)
+            out = run_calibration(
+                REPO_ROOT / canonical.calibration, Path(tmp) / "abc", workers, report=False
+            )
             table = pd.read_parquet(out / "posterior.parquet")
     elif canonical.experiment is not None:
         design = load_experiment(REPO_ROOT / canonical.experiment, quick=True)

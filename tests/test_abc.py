@@ -56,13 +56,14 @@ def test_abc_recovers_a_known_parameter_within_its_90_percent_interval(tmp_path)
         assert (out / name).exists()
 
 
-def test_the_same_file_and_seed_give_the_same_posterior_on_one_and_two_workers(tmp_path):
+def test_the_same_file_and_seed_give_the_same_posterior_on_one_two_workers_and_dask(tmp_path):
     path = _toy_file(tmp_path, max_populations=3)
     one = run_calibration(path, tmp_path / "one", workers=1, model=_shifted)
     two = run_calibration(path, tmp_path / "two", workers=2, model=_shifted)
+    dask = run_calibration(path, tmp_path / "dask", workers=2, scheduler="local", model=_shifted)
     a = pd.read_parquet(one / "posterior.parquet")
-    b = pd.read_parquet(two / "posterior.parquet")
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, pd.read_parquet(two / "posterior.parquet"))
+    pd.testing.assert_frame_equal(a, pd.read_parquet(dask / "posterior.parquet"))
     (tmp_path / "other").mkdir()
     other = _toy_file(tmp_path / "other", max_populations=3, seed_root=8)
     c = pd.read_parquet(
@@ -144,3 +145,31 @@ def test_the_simulation_budget_holds_inside_a_generation(tmp_path) -> None:
     # each task may overrun its share of what is left by less than one simulation
     assert manifest["simulations"] <= 200 + population
     assert manifest["generations"] < 10
+
+
+def test_a_calibration_writes_its_report_with_every_target_beside_the_data(tmp_path) -> None:
+    """The quick profile: prior/posterior and pairwise figures, predictive bands, all roles."""
+    quick = CALIBRATION_DIR / "history_2025_quick.toml"
+    spec = load_calibration(quick)
+    out = run_calibration(quick, tmp_path / "run", workers=1)
+    for name in ("prior_posterior.png", "pairs.png", "predictive.png", "report.md"):
+        assert (out / name).stat().st_size > 0, name
+    bands = pd.read_csv(out / "predictive.csv")
+    assert list(bands["target"]) == spec.targets
+    assert (bands["p5"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
+    targets = pd.read_csv(out / "targets.csv")
+    assert {"calibration", "validation", "consistency"} <= set(targets["role"])
+    report = (out / "report.md").read_text()
+    assert "## Validation targets (never fitted)" in report
+    for key in targets.loc[targets["role"] == "validation", "key"]:
+        assert key in report
+    assert len(pd.read_csv(out / "facts.csv")) == 8
+
+
+def test_a_malformed_scheduler_is_refused_before_anything_is_written(tmp_path) -> None:
+    out = tmp_path / "x"
+    res = CliRunner().invoke(
+        app, ["calibrate", str(_toy_file(tmp_path)), "--scheduler", "nowhere", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "--scheduler 'nowhere'" in res.output
+    assert not out.exists()

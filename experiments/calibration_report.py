@@ -1,0 +1,363 @@
+"""The report of a calibration run: prior vs posterior, pairwise posterior, predictive bands.
+
+:func:`write_report` adds to a ``magshock calibrate`` folder
+
+* ``prior_posterior.png``: every parameter's weighted posterior histogram over its uniform
+  prior, with the posterior median and the value the scenario ships;
+* ``pairs.png``: the pairwise posterior (the last generation's particles, shade by weight);
+* ``predictive.csv`` / ``predictive.png``: for every calibration target, the posterior
+  predictive band (5-95% over the draws) beside the data;
+* ``facts.csv`` and ``targets.csv``: every stylised fact and every observation of
+  ``experiments/data/observations.toml`` (calibration, validation and consistency) scored
+  on the same posterior predictive runs;
+* ``report.md``: all of it, with the run's size, wall time and generations.
+
+The predictive runs are the full history scenario (its own start date, not the
+calibration's shortened run-in), one seed per draw: what a user of ``history_2025`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from experiments.abc import (
+    CalibrationFile,
+    posterior_summary,
+    shipped_observations,
+)
+
+
+def spec_of(folder: str | Path) -> CalibrationFile:
+    """The calibration file a run used (kept verbatim in its manifest)."""
+    import tomllib
+
+    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    return CalibrationFile(**tomllib.loads(manifest["file"]))
+
+
+def shipped_values(scenario: str, names: list[str]) -> dict[str, float]:
+    """The values ``scenario`` ships for the calibrated parameters (read back after apply)."""
+    from simulation.scenario import load_scenario
+
+    raw = load_scenario(scenario).model_dump(mode="python", serialize_as_any=True)
+    april = raw["licensing"]["phases"][0]["policy"]
+    india = next(o for o in raw["oems"] if o["country"] == "IN")
+    getters: dict[str, Any] = {
+        "customs_t": lambda: raw["customs"]["identification_t_per_week"],
+        "customs_growth": lambda: raw["customs"]["identification_growth_t_per_week_per_week"],
+        "p_all": lambda: april["approval_probability"],
+        "p_jp": lambda: april["countries"]["JP"]["approval_probability"],
+        "delay_min": lambda: april["min_delay_working_days"],
+        "cs_in_oem": lambda: india["controlled_share"],
+        "plan_h": lambda: raw["oems"][0]["plan_horizon_weeks"],
+        "switching": lambda: raw["market"]["supplier_switching_per_week"],
+    }
+    return {n: float(getters[n]()) for n in names if n in getters}
+
+
+def predictive_runs(folder: str | Path, draws: int, seed_root: int = 2025) -> list:
+    """One seed's history run (and no-controls twin) per posterior draw."""
+    from experiments.abc import posterior_scenarios
+    from experiments.validation import run_posterior
+
+    return run_posterior(posterior_scenarios(folder, draws, seed_root), seed_root)
+
+
+def calibration_bands(
+    spec: CalibrationFile, facts: pd.DataFrame, targets: pd.DataFrame
+) -> pd.DataFrame:
+    """Every calibration target: the data, its predictive band, and whether it holds the data.
+
+    An observation's band holds its data when 5% <= data <= 95% of the draws; a stylised
+    fact's when the band of draws overlaps the fact's band (its PASS needs 80% of draws
+    inside, as in ``validate-history``).
+    """
+    rows = []
+    by_key = targets.set_index("key")
+    by_metric = facts.assign(name=facts["id"] + ": " + facts["metric"]).set_index("name")
+    observations = {b.id + ": " + b.metric: b for b in shipped_observations().band}
+    for target in spec.targets:
+        if target in by_key.index:
+            row = by_key.loc[target]
+            data = float(row["data"])
+            holds = bool(row["p5"] <= data <= row["p95"])
+            rows.append(
+                {
+                    "target": target,
+                    "data": f"{data:g}",
+                    "p5": row["p5"],
+                    "median": row["median"],
+                    "p95": row["p95"],
+                    "band_holds_data": holds,
+                    "within_tolerance": bool(row["within_tolerance"]),
+                }
+            )
+        else:
+            row = by_metric.loc[target]
+            band = observations[target]
+            holds = bool(row["p5"] <= band.high and row["p95"] >= band.low)
+            rows.append(
+                {
+                    "target": target,
+                    "data": row["band"],
+                    "p5": row["p5"],
+                    "median": row["median"],
+                    "p95": row["p95"],
+                    "band_holds_data": holds,
+                    "within_tolerance": row["result"] == "PASS",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _prior_posterior_figure(spec, posterior, summary, shipped) -> Figure:
+    names = list(spec.parameters)
+    cols = 4
+    fig = Figure(figsize=(3.2 * cols, 2.6 * math.ceil(len(names) / cols)), layout="constrained")
+    weights = posterior["weight"].to_numpy()
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(math.ceil(len(names) / cols), cols, i + 1)
+        prior = spec.parameters[name]
+        ax.hist(
+            posterior[name],
+            bins=20,
+            range=(prior.low, prior.high),
+            weights=weights,
+            density=True,
+            color="#4c72b0",
+            alpha=0.8,
+            label="posterior",
+        )
+        ax.axhline(1 / (prior.high - prior.low), color="grey", ls=":", label="prior")
+        ax.axvline(summary.loc[name, "median"], color="black", label="median")
+        if name in shipped:
+            ax.axvline(shipped[name], color="#dd8452", ls="--", label="shipped")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.legend(fontsize=6)
+    return fig
+
+
+def _pairs_figure(spec, posterior) -> Figure:
+    names = list(spec.parameters)
+    k = len(names)
+    fig = Figure(figsize=(1.6 * k, 1.6 * k), layout="constrained")
+    weights = posterior["weight"].to_numpy()
+    shade = weights / weights.max()
+    for i, yi in enumerate(names):
+        for j, xj in enumerate(names):
+            ax = fig.add_subplot(k, k, i * k + j + 1)
+            px, py = spec.parameters[xj], spec.parameters[yi]
+            if i == j:
+                ax.hist(
+                    posterior[xj],
+                    bins=15,
+                    range=(px.low, px.high),
+                    weights=weights,
+                    color="#4c72b0",
+                )
+            else:
+                ax.scatter(posterior[xj], posterior[yi], s=4, c=shade, cmap="Blues", vmin=0, vmax=1)
+                ax.set_ylim(py.low, py.high)
+            ax.set_xlim(px.low, px.high)
+            ax.tick_params(labelsize=5)
+            if i == k - 1:
+                ax.set_xlabel(xj, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(yi, fontsize=7)
+    return fig
+
+
+def _predictive_figure(bands: pd.DataFrame, values: dict[str, np.ndarray], data) -> Figure:
+    n = len(bands)
+    cols = 4
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(3.2 * cols, 1.9 * rows), layout="constrained")
+    for i, row in enumerate(bands.itertuples()):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        sample = values[row.target]
+        ax.hist(sample[~np.isnan(sample)], bins=15, color="#4c72b0", alpha=0.8)
+        ax.axvspan(row.p5, row.p95, color="#4c72b0", alpha=0.15)
+        low, high = data[row.target]
+        if low == high:
+            ax.axvline(low, color="#c44e52", lw=2)
+        else:
+            finite_high = high if math.isfinite(high) else max(row.p95, low) * 1.1
+            ax.axvspan(low, finite_high, color="#c44e52", alpha=0.15)
+        colour = "black" if row.band_holds_data else "#c44e52"
+        ax.set_title(row.target[:42], fontsize=7, color=colour)
+        ax.tick_params(labelsize=6)
+    return fig
+
+
+def _target_samples(spec, contexts, targets_per_run) -> dict[str, np.ndarray]:
+    return {t: np.array([r.get(t, math.nan) for r in targets_per_run]) for t in spec.targets}
+
+
+def _per_run_values(spec: CalibrationFile, contexts: list) -> list[dict[str, float]]:
+    """Every calibration target's value in each predictive run."""
+    from experiments.months import monthly_totals
+    from experiments.targets import _needed_columns, model_value
+    from experiments.validation import FACTS
+
+    observations = {o.key: o for o in shipped_observations().observation}
+    facts = {f"{f.id}: {f.metric}": f for f in FACTS}
+    wanted = [observations[t] for t in spec.targets if t in observations]
+    columns = sorted({c for o in wanted for c in _needed_columns(o)})
+    out = []
+    for ctx in contexts:
+        monthly = monthly_totals(ctx.steps, columns)
+        out.append(
+            {
+                t: float(facts[t].compute(ctx))
+                if t in facts
+                else float(model_value(observations[t], monthly))
+                for t in spec.targets
+            }
+        )
+    return out
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([head, rule, *body])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "**no**"
+    if isinstance(value, float | np.floating):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> Path:
+    """Write the figures, tables and ``report.md`` of a calibration run into its folder.
+
+    Args:
+        folder: a ``magshock calibrate`` output folder.
+        draws: posterior predictive draws (one seed each).
+        seed_root: root of the draws' resampling and of their seeds.
+
+    Returns:
+        The path of ``report.md``.
+    """
+    from experiments.targets import compare_targets
+    from experiments.validation import PASS_SHARE, score_facts
+
+    folder = Path(folder)
+    spec = spec_of(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    generations = pd.read_csv(folder / "generations.csv")
+    summary = posterior_summary(posterior)
+    shipped = shipped_values(spec.scenario, list(spec.parameters))
+
+    contexts = predictive_runs(folder, draws, seed_root)
+    facts = score_facts(contexts)
+    targets = compare_targets([c.steps for c in contexts])
+    bands = calibration_bands(spec, facts, targets)
+    per_run = _per_run_values(spec, contexts)
+    samples = _target_samples(spec, contexts, per_run)
+    data = {}
+    obs = {o.key: o for o in shipped_observations().observation}
+    for b in shipped_observations().band:
+        data[f"{b.id}: {b.metric}"] = (b.low, b.high)
+    for t in spec.targets:
+        if t in obs:
+            data[t] = (obs[t].value, obs[t].value)
+
+    bands.to_csv(folder / "predictive.csv", index=False)
+    facts.to_csv(folder / "facts.csv", index=False)
+    targets.to_csv(folder / "targets.csv", index=False)
+    _prior_posterior_figure(spec, posterior, summary, shipped).savefig(
+        folder / "prior_posterior.png", dpi=110
+    )
+    _pairs_figure(spec, posterior).savefig(folder / "pairs.png", dpi=100)
+    _predictive_figure(bands, samples, data).savefig(folder / "predictive.png", dpi=110)
+
+    weights = posterior["weight"].to_numpy()
+    ess = float(weights.sum() ** 2 / (weights**2).sum())
+    params = pd.DataFrame(
+        {
+            "parameter": summary.index,
+            "prior": [
+                f"U({spec.parameters[n].low:g}, {spec.parameters[n].high:g})" for n in summary.index
+            ],
+            "posterior median": summary["median"].to_numpy(),
+            "5%": summary["q05"].to_numpy(),
+            "95%": summary["q95"].to_numpy(),
+            "shipped": [shipped.get(n, math.nan) for n in summary.index],
+        }
+    )
+    held = int(bands["band_holds_data"].sum())
+    lines = [
+        f"# Calibration report: {spec.name}",
+        "",
+        f"{spec.description}",
+        "",
+        f"- ABC-SMC (pyabc {manifest['versions'].get('pyabc', '?')}), "
+        f"{manifest['generations']} generations of {spec.abc.population_size} particles, "
+        f"{manifest['simulations']} simulations, wall time {manifest['wall_time_s']:.0f} s "
+        f"on {manifest['workers']} worker(s); seed root {spec.abc.seed_root}; "
+        f"final epsilon {generations['epsilon'].iloc[-1]:.3g}; "
+        f"effective sample size of the last generation {ess:.0f}.",
+        f"- Posterior predictive: {draws} weighted draws from the posterior, one seed each, "
+        "full history scenario (not the calibration's shortened run-in).",
+        f"- Calibration targets whose predictive band holds the data: {held} of {len(bands)}.",
+        "",
+        "## Posterior",
+        "",
+        _markdown_table(params),
+        "",
+        "![prior and posterior](prior_posterior.png)",
+        "",
+        "![pairwise posterior](pairs.png)",
+        "",
+        "## Calibration targets: posterior predictive band beside the data",
+        "",
+        "An observation's band holds the data when it lies between the 5% and 95% draws; "
+        "`within_tolerance` is the median within the observation's tolerance. A stylised "
+        f"fact's band holds when the draws' band overlaps it; its PASS needs {PASS_SHARE:.0%} "
+        "of draws inside.",
+        "",
+        _markdown_table(bands),
+        "",
+        "![posterior predictive](predictive.png)",
+        "",
+        "## Stylised facts on the posterior predictive runs",
+        "",
+        _markdown_table(facts.drop(columns=["fact"])),
+    ]
+    for role in ("validation", "consistency"):
+        part = targets[(targets["role"] == role)]
+        part = part[
+            [
+                "key",
+                "id",
+                "aggregate",
+                "data",
+                "median",
+                "p5",
+                "p95",
+                "rel_error",
+                "tolerance",
+                "within_tolerance",
+                "status",
+            ]
+        ]
+        lines += ["", f"## {role.capitalize()} targets (never fitted)", "", _markdown_table(part)]
+    lines += ["", "## Generations", "", _markdown_table(generations)]
+    path = folder / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
