@@ -243,6 +243,10 @@ def _seeded_task(simulate_one: bytes, seed_root: int, t: int, cap: float, task: 
     return sims
 
 
+BATCH = 25
+"""Tasks per budget check: a generation runs in batches of this many particles, in order."""
+
+
 def make_sampler(
     seed_root: int,
     map_: Callable[[Callable, Iterable], Iterable] = map,
@@ -252,14 +256,13 @@ def make_sampler(
 
     Args:
         seed_root: root of the per-task seed sequence.
-        map_: an order-preserving map (``map``, ``Pool.map``, or a Dask client's map and
-            gather).
-        max_simulations: the run's budget. Each of a generation's ``n`` tasks may use
-            ``ceil(left / n)`` simulations; a generation in which a task runs out is
-            incomplete, and the run stops with the generation before it (pyabc's
-            ``sample.ok``). The budget thus holds inside a generation, not only between
-            generations as pyabc's own ``max_total_nr_simulations`` does, and the cut is
-            the same on any number of workers.
+        map_: an order-preserving map (``map``, an executor's ``map``).
+        max_simulations: the run's budget, checked after every :data:`BATCH` tasks (a
+            fixed number, so the cut is the same on any number of workers); each task of a
+            batch may use ``ceil(left / BATCH)`` simulations. A generation that runs out is
+            incomplete and the run ends with the generation before it (pyabc's
+            ``sample.ok``). pyabc's own ``max_total_nr_simulations`` is checked only between
+            generations.
     """
     from pyabc.sampler import Sampler
 
@@ -271,17 +274,22 @@ def make_sampler(
         def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
             import cloudpickle
 
-            left = max_simulations - self.used
-            cap = max(1, math.ceil(left / n)) if math.isfinite(left) else math.inf
             packed = cloudpickle.dumps(simulate_one)
-            task = functools.partial(_seeded_task, packed, seed_root, t, cap)
-            results = list(map_(task, range(n)))
-            self.nr_evaluations_ = sum(len(r) for r in results)
-            self.used += self.nr_evaluations_
             sample = self._create_empty_sample()
-            for particles in results:
-                for particle in particles:
-                    sample.append(particle)
+            self.nr_evaluations_ = 0
+            for first in range(0, n, BATCH):
+                left = max_simulations - self.used
+                if left <= 0:
+                    break
+                cap = math.ceil(left / BATCH) if math.isfinite(left) else math.inf
+                task = functools.partial(_seeded_task, packed, seed_root, t, cap)
+                for particles in map_(task, range(first, min(n, first + BATCH))):
+                    self.nr_evaluations_ += len(particles)
+                    self.used += len(particles)
+                    for particle in particles:
+                        sample.append(particle)
+                if sample.n_accepted < min(n, first + BATCH):
+                    break
             if sample.n_accepted < n:
                 sample.ok = False
             return sample

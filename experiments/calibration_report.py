@@ -43,23 +43,13 @@ def spec_of(folder: str | Path) -> CalibrationFile:
 
 
 def shipped_values(scenario: str, names: list[str]) -> dict[str, float]:
-    """The values ``scenario`` ships for the calibrated parameters (read back after apply)."""
+    """The values ``scenario`` ships for the calibrated parameters."""
+    from experiments.calibrate_history import current
     from simulation.scenario import load_scenario
 
     raw = load_scenario(scenario).model_dump(mode="python", serialize_as_any=True)
-    april = raw["licensing"]["phases"][0]["policy"]
-    india = next(o for o in raw["oems"] if o["country"] == "IN")
-    getters: dict[str, Any] = {
-        "customs_t": lambda: raw["customs"]["identification_t_per_week"],
-        "customs_growth": lambda: raw["customs"]["identification_growth_t_per_week_per_week"],
-        "p_all": lambda: april["approval_probability"],
-        "p_jp": lambda: april["countries"]["JP"]["approval_probability"],
-        "delay_min": lambda: april["min_delay_working_days"],
-        "cs_in_oem": lambda: india["controlled_share"],
-        "plan_h": lambda: raw["oems"][0]["plan_horizon_weeks"],
-        "switching": lambda: raw["market"]["supplier_switching_per_week"],
-    }
-    return {n: float(getters[n]()) for n in names if n in getters}
+    values = current(raw)
+    return {n: float(values[n]) for n in names if n in values}
 
 
 def predictive_runs(folder: str | Path, draws: int, seed_root: int = 2025) -> list:

@@ -275,7 +275,7 @@ def test_quick_morris_on_the_shipped_experiment(tmp_path):
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "analysis" / "morris.csv")
-    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (20 + 1)  # 4 trajectories (quick)
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4 * (22 + 1)  # 4 trajectories (quick)
     assert set(table["factor"]) == set(
         tomllib.loads((REPO / "experiments" / "sensitivity.toml").read_text())["factors"]
     )
