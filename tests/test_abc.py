@@ -156,7 +156,13 @@ def test_a_calibration_writes_its_report_with_every_target_beside_the_data(tmp_p
         assert (out / name).stat().st_size > 0, name
     bands = pd.read_csv(out / "predictive.csv")
     assert list(bands["target"]) == spec.targets
-    assert (bands["p5"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
+    assert (bands["model p5"] <= bands["model median"]).all()
+    assert (bands["model median"] <= bands["model p95"]).all()
+    observed = bands["with error p5"].notna()
+    assert (
+        observed.sum() == 13
+        and (bands.loc[observed, "with error p5"] < bands.loc[observed, "model p5"]).all()
+    )
     targets = pd.read_csv(out / "targets.csv")
     assert {"calibration", "validation", "consistency"} <= set(targets["role"])
     report = (out / "report.md").read_text()
