@@ -7,8 +7,9 @@
 * ``pairs.png``: the pairwise posterior (the last generation's particles, shade by weight);
 * ``predictive.csv`` / ``predictive.png``: for every calibration target, the posterior
   predictive band (5-95% over the draws) beside the data;
-* ``facts.csv`` and ``targets.csv``: every stylised fact and every observation of
-  ``experiments/data/observations.toml`` (calibration, validation and consistency) scored
+* ``facts.csv``, ``checks.csv`` and ``targets.csv``: every stylised fact, every further
+  outcome check (:mod:`experiments.checks`) and every observation of
+  ``experiments/data/observations.toml`` (calibration, validation and consistency), scored
   on the same posterior predictive runs;
 * ``report.md``: all of it, with the run's size, wall time and generations.
 
@@ -258,6 +259,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
     Returns:
         The path of ``report.md``.
     """
+    from experiments.checks import CHECKS
     from experiments.targets import compare_targets
     from experiments.validation import PASS_SHARE, score_facts
 
@@ -271,6 +273,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
 
     contexts = predictive_runs(folder, draws, seed_root)
     facts = score_facts(contexts)
+    checks = score_facts(contexts, CHECKS)
     targets = compare_targets([c.steps for c in contexts])
     per_run = _per_run_values(spec, contexts)
     samples = {t: np.array([r[t] for r in per_run], dtype=float) for t in spec.targets}
@@ -285,6 +288,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
 
     bands.to_csv(folder / "predictive.csv", index=False)
     facts.to_csv(folder / "facts.csv", index=False)
+    checks.to_csv(folder / "checks.csv", index=False)
     targets.to_csv(folder / "targets.csv", index=False)
     _prior_posterior_figure(spec, posterior, summary, shipped).savefig(
         folder / "prior_posterior.png", dpi=110
@@ -349,6 +353,13 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
         "## Stylised facts on the posterior predictive runs",
         "",
         _markdown_table(facts.drop(columns=["fact"])),
+        "",
+        "## Further outcome facts (validation, never fitted)",
+        "",
+        "Bands are our reading of each fact's words (`experiments/data/observations.toml`, "
+        "each band's note); `experiments.checks`.",
+        "",
+        _markdown_table(checks),
     ]
     for role in ("validation", "consistency"):
         part = targets[(targets["role"] == role)]

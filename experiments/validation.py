@@ -223,9 +223,9 @@ def run_seed(scenario: Scenario, seed: int) -> Context:
     )
 
 
-def _metrics(ctx: Context) -> dict[str, float]:
+def _metrics(ctx: Context, facts: list[Fact]) -> dict[str, float]:
     """Every fact's metric for one seed."""
-    return {f"{fact.id}: {fact.metric}": fact.compute(ctx) for fact in FACTS}
+    return {f"{fact.id}: {fact.metric}": fact.compute(ctx) for fact in facts}
 
 
 def run_history(
@@ -256,16 +256,17 @@ def run_posterior(scenarios: list[Scenario], seed_root: int = 2025) -> list[Cont
     return [run_seed(sc, int(s)) for sc, s in zip(scenarios, children, strict=True)]
 
 
-def score_facts(contexts: list[Context]) -> pd.DataFrame:
-    """Score every stylised fact over the seeds' runs.
+def score_facts(contexts: list[Context], facts: list[Fact] | None = None) -> pd.DataFrame:
+    """Score every stylised fact (or the given ``facts``) over the seeds' runs.
 
     Returns:
         One row per fact: id, fact, metric, band, median, p5, p95, share of seeds inside the
         band, and PASS (share >= 80%) or FAIL.
     """
-    per_seed = pd.DataFrame([_metrics(ctx) for ctx in contexts])
+    facts = FACTS if facts is None else facts
+    per_seed = pd.DataFrame([_metrics(ctx, facts) for ctx in contexts])
     rows = []
-    for fact in FACTS:
+    for fact in facts:
         values = per_seed[f"{fact.id}: {fact.metric}"].to_numpy(dtype=float)
         share = float(np.mean([fact.holds(v) for v in values]))
         finite = values[~np.isnan(values)]

@@ -170,6 +170,9 @@ def test_a_calibration_writes_its_report_with_every_target_beside_the_data(tmp_p
     for key in targets.loc[targets["role"] == "validation", "key"]:
         assert key in report
     assert len(pd.read_csv(out / "facts.csv")) == 8
+    checks = pd.read_csv(out / "checks.csv")
+    assert set(checks["id"]) == {"C-LIC-6", "C-LIC-11", "C-JP-5", "C-MKT-10", "C-IN-7"}
+    assert "## Further outcome facts (validation, never fitted)" in report
 
 
 def test_a_malformed_scheduler_is_refused_before_anything_is_written(tmp_path) -> None:
