@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from experiments.observations import load_observations
@@ -210,16 +209,6 @@ class Distance:
         return float(sum(self.terms(simulated, observed).values()))
 
 
-def distance(simulated: dict[str, float], observed: dict[str, float]) -> float:
-    """The default :class:`Distance` (band scale 1, missing cost 25)."""
-    return _default_distance()(simulated, observed)
-
-
-@functools.cache
-def _default_distance() -> Distance:
-    return Distance()
-
-
 # --------------------------------------------------------------------------- sampler
 
 
@@ -324,8 +313,6 @@ def target_values(
 ) -> dict[str, float]:
     """Every target of ``spec`` for one run of ``raw`` with the parameters ``x`` set."""
     from experiments.calibrate_history import apply
-    from experiments.months import monthly_totals
-    from experiments.targets import _needed_columns, model_value
     from experiments.validation import FACTS, Context
     from simulation.run import simulate
     from simulation.scenario import apply_overrides, validate_scenario
@@ -341,11 +328,20 @@ def target_values(
     if any(t in facts and facts[t].id == "SF-4" for t in spec.targets):
         twin = validate_scenario(apply_overrides(data, {"licensing_policy": "open"}), "twin")
         counterfactual = simulate(twin, rng=seed, weeks=weeks).steps
-    ctx = Context(steps, counterfactual, scenario)
+    return measure(spec, Context(steps, counterfactual, scenario))
+
+
+def measure(spec: CalibrationFile, ctx) -> dict[str, float]:
+    """Every target of ``spec`` in one run (an :class:`experiments.validation.Context`)."""
+    from experiments.months import monthly_totals
+    from experiments.targets import _needed_columns, model_value
+    from experiments.validation import FACTS
+
+    facts = {f"{f.id}: {f.metric}": f for f in FACTS}
     observations = {o.key: o for o in shipped_observations().observation}
     wanted = [observations[t] for t in spec.targets if t in observations]
     columns = sorted({c for o in wanted for c in _needed_columns(o)})
-    monthly = monthly_totals(steps, columns) if columns else None
+    monthly = monthly_totals(ctx.steps, columns) if columns else None
     out: dict[str, float] = {}
     for target in spec.targets:
         if target in facts:
@@ -447,50 +443,3 @@ def run_calibration(
 
                 write_report(tmp, spec.report.draws, spec.abc.seed_root)
     return Path(out)
-
-
-def posterior_summary(posterior: pd.DataFrame) -> pd.DataFrame:
-    """Weighted median and 5-95% interval of every parameter of a posterior sample."""
-    rows = {}
-    weights = posterior["weight"].to_numpy()
-    for name in posterior.columns.drop("weight"):
-        values = posterior[name].to_numpy()
-        order = np.argsort(values)
-        cum = np.cumsum(weights[order]) / weights.sum()
-        rows[name] = {
-            q: float(values[order][np.searchsorted(cum, p)])
-            for q, p in (("q05", 0.05), ("median", 0.5), ("q95", 0.95))
-        }
-    return pd.DataFrame(rows).T
-
-
-# --------------------------------------------------------------------------- posterior use
-
-
-def posterior_draws(folder: str | Path, draws: int, seed_root: int = 2025) -> list[dict]:
-    """``draws`` parameter sets resampled by weight from a calibration's posterior.
-
-    The resampling generator comes from ``SeedSequence(seed_root)``, so the draws reproduce.
-    """
-    posterior = pd.read_parquet(Path(folder) / "posterior.parquet")
-    weights = posterior["weight"].to_numpy(dtype=float)
-    rng = np.random.default_rng(np.random.SeedSequence(seed_root))
-    rows = rng.choice(len(posterior), size=draws, replace=True, p=weights / weights.sum())
-    params = posterior.drop(columns="weight")
-    return [{k: float(v) for k, v in params.iloc[int(i)].items()} for i in rows]
-
-
-def posterior_scenarios(folder: str | Path, draws: int, seed_root: int = 2025) -> list:
-    """One full history scenario per posterior draw (the calibration's scenario, its dates)."""
-    import json
-
-    from experiments.calibrate_history import apply
-    from simulation.scenario import load_scenario, validate_scenario
-
-    manifest = json.loads((Path(folder) / "manifest.json").read_text())
-    spec = CalibrationFile(**tomllib.loads(manifest["file"]))
-    raw = load_scenario(spec.scenario).model_dump(mode="python", serialize_as_any=True)
-    return [
-        validate_scenario(apply(raw, x), f"{spec.scenario}")
-        for x in posterior_draws(folder, draws, seed_root)
-    ]

@@ -28,19 +28,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.abc import (
-    CalibrationFile,
-    posterior_summary,
-    shipped_observations,
-)
-
-
-def spec_of(folder: str | Path) -> CalibrationFile:
-    """The calibration file a run used (kept verbatim in its manifest)."""
-    import tomllib
-
-    manifest = json.loads((Path(folder) / "manifest.json").read_text())
-    return CalibrationFile(**tomllib.loads(manifest["file"]))
+from experiments.abc import CalibrationFile, measure, shipped_observations
+from experiments.posterior import calibration_of, posterior_summary
 
 
 def shipped_values(scenario: str, names: list[str]) -> dict[str, float]:
@@ -55,7 +44,7 @@ def shipped_values(scenario: str, names: list[str]) -> dict[str, float]:
 
 def predictive_runs(folder: str | Path, draws: int, seed_root: int = 2025) -> list:
     """One seed's history run (and no-controls twin) per posterior draw."""
-    from experiments.abc import posterior_scenarios
+    from experiments.posterior import posterior_scenarios
     from experiments.validation import run_posterior
 
     return run_posterior(posterior_scenarios(folder, draws, seed_root), seed_root)
@@ -209,30 +198,6 @@ def _predictive_figure(bands: pd.DataFrame, samples: dict[str, np.ndarray], data
     return fig
 
 
-def _per_run_values(spec: CalibrationFile, contexts: list) -> list[dict[str, float]]:
-    """Every calibration target's value in each predictive run."""
-    from experiments.months import monthly_totals
-    from experiments.targets import _needed_columns, model_value
-    from experiments.validation import FACTS
-
-    observations = {o.key: o for o in shipped_observations().observation}
-    facts = {f"{f.id}: {f.metric}": f for f in FACTS}
-    wanted = [observations[t] for t in spec.targets if t in observations]
-    columns = sorted({c for o in wanted for c in _needed_columns(o)})
-    out = []
-    for ctx in contexts:
-        monthly = monthly_totals(ctx.steps, columns)
-        out.append(
-            {
-                t: float(facts[t].compute(ctx))
-                if t in facts
-                else float(model_value(observations[t], monthly))
-                for t in spec.targets
-            }
-        )
-    return out
-
-
 def _markdown_table(frame: pd.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
@@ -264,7 +229,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
     from experiments.validation import PASS_SHARE, score_facts
 
     folder = Path(folder)
-    spec = spec_of(folder)
+    spec = calibration_of(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     posterior = pd.read_parquet(folder / "posterior.parquet")
     generations = pd.read_csv(folder / "generations.csv")
@@ -275,7 +240,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
     facts = score_facts(contexts)
     checks = score_facts(contexts, CHECKS)
     targets = compare_targets([c.steps for c in contexts])
-    per_run = _per_run_values(spec, contexts)
+    per_run = [measure(spec, ctx) for ctx in contexts]
     samples = {t: np.array([r[t] for r in per_run], dtype=float) for t in spec.targets}
     bands = calibration_bands(spec, samples, seed_root)
     data = {}

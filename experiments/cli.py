@@ -638,12 +638,8 @@ def calibrate(
     Writes the ABC history, the posterior, a manifest and report.md (prior vs posterior,
     pairwise posterior, every target's posterior predictive band beside the data).
     """
-    from experiments.abc import (
-        CalibrationError,
-        load_calibration,
-        posterior_summary,
-        run_calibration,
-    )
+    from experiments.abc import CalibrationError, load_calibration, run_calibration
+    from experiments.posterior import posterior_summary
     from experiments.runner import SweepError, check_scheduler
 
     try:
@@ -714,7 +710,7 @@ def validate_history_command(
     spec = _load(scenario)
     runs = f"{seeds} seeds"
     if posterior is not None:
-        from experiments.abc import posterior_scenarios
+        from experiments.posterior import posterior_scenarios
 
         if not (posterior / "posterior.parquet").is_file():
             fail(f"{posterior}: no posterior.parquet (the output folder of magshock calibrate)")

@@ -14,11 +14,11 @@ from experiments.abc import (
     CALIBRATION_DIR,
     CalibrationError,
     load_calibration,
-    posterior_summary,
     run_calibration,
     target_roles,
 )
 from experiments.cli import app
+from experiments.posterior import posterior_summary
 
 
 def _shifted(parameters: dict[str, float]) -> dict[str, float]:
@@ -115,7 +115,7 @@ def test_bad_calibration_files_get_one_line(tmp_path, edit, message) -> None:
 
 
 def test_posterior_draws_reproduce_and_follow_the_weights(tmp_path) -> None:
-    from experiments.abc import posterior_draws
+    from experiments.posterior import posterior_draws
 
     folder = tmp_path / "cal"
     folder.mkdir()
