@@ -119,8 +119,36 @@ def target_roles() -> dict[str, str]:
     return roles
 
 
+def calibration_text(path: str | Path) -> str:
+    """The TOML text of a calibration file, or of the file a run's ``manifest.json`` kept.
+
+    A bare name is looked up in ``experiments/calibration/``. Passing a manifest re-runs a
+    calibration exactly as it was declared (same file, same seed root).
+
+    Raises:
+        CalibrationError: no such file, or a manifest without the file.
+    """
+    import json
+
+    path = Path(path)
+    if not path.is_file() and (CALIBRATION_DIR / path).is_file():
+        path = CALIBRATION_DIR / path
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise CalibrationError(f"{path}: no such calibration file") from None
+    if path.suffix == ".json":
+        try:
+            return json.loads(text)["file"]
+        except (ValueError, KeyError, TypeError):
+            raise CalibrationError(
+                f"{path}: file: not a calibration manifest (no verbatim 'file')"
+            ) from None
+    return text
+
+
 def load_calibration(path: str | Path) -> CalibrationFile:
-    """Read and check a calibration file.
+    """Read and check a calibration file (or a run's manifest, :func:`calibration_text`).
 
     Raises:
         CalibrationError: one line naming the file, the key and what is allowed.
@@ -128,12 +156,8 @@ def load_calibration(path: str | Path) -> CalibrationFile:
     from experiments.calibrate_history import SPACE
 
     path = Path(path)
-    if not path.is_file() and (CALIBRATION_DIR / path).is_file():
-        path = CALIBRATION_DIR / path
     try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: no such calibration file") from None
+        data = tomllib.loads(calibration_text(path))
     except tomllib.TOMLDecodeError as err:
         raise CalibrationError(f"{path}: not valid TOML ({err})") from None
     try:
@@ -396,7 +420,7 @@ def run_calibration(
     from experiments.runner import open_executor
 
     spec = load_calibration(path)
-    text = Path(path).read_text() if Path(path).is_file() else (CALIBRATION_DIR / path).read_text()
+    text = calibration_text(path)
     prior = pyabc.Distribution(
         **{n: pyabc.RV("uniform", p.low, p.high - p.low) for n, p in spec.parameters.items()}
     )

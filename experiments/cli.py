@@ -619,7 +619,9 @@ def targets_table(table: pd.DataFrame, title: str) -> Table:
 
 @app.command()
 def calibrate(
-    calibration: Annotated[Path, typer.Argument(help="Calibration file (TOML).")],
+    calibration: Annotated[
+        Path, typer.Argument(help="Calibration file (TOML), or a run's manifest.json to re-run it.")
+    ],
     workers: Annotated[
         int, typer.Option(min=1, max=512, help="Local worker processes (1 = in this process).")
     ] = 1,

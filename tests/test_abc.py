@@ -182,3 +182,14 @@ def test_a_malformed_scheduler_is_refused_before_anything_is_written(tmp_path) -
     )
     assert res.exit_code == 2 and "--scheduler 'nowhere'" in res.output
     assert not out.exists()
+
+
+def test_a_calibration_reruns_from_its_manifest(tmp_path) -> None:
+    first = run_calibration(_toy_file(tmp_path, max_populations=2), tmp_path / "a", model=_shifted)
+    again = run_calibration(first / "manifest.json", tmp_path / "b", model=_shifted)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(first / "posterior.parquet"), pd.read_parquet(again / "posterior.parquet")
+    )
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(CalibrationError, match="not a calibration manifest"):
+        load_calibration(tmp_path / "bad.json")
