@@ -33,3 +33,21 @@ def test_every_check_is_measured_on_the_history_run() -> None:
         assert row.result in ("PASS", "FAIL")
     utilisation = table.set_index("id").loc["C-JP-5", "median"]
     assert 0 <= utilisation <= 100
+
+
+def test_validation_md_lists_every_target_and_band_with_its_role() -> None:
+    """docs/VALIDATION.md declares the split: every observation and band, with its role."""
+    from pathlib import Path
+
+    from experiments.observations import load_observations
+
+    rows = [
+        line
+        for line in (Path(__file__).parents[1] / "docs" / "VALIDATION.md").read_text().splitlines()
+        if line.startswith("|")
+    ]
+    obs = load_observations()
+    for o in obs.observation:
+        assert any(r.startswith(f"| `{o.key}` | {o.role} |") for r in rows), o.key
+    for b in obs.band:
+        assert any(r.startswith(f"| {b.id} |") and b.role in r for r in rows), (b.id, b.metric)
