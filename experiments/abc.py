@@ -12,9 +12,11 @@ A calibration file (``experiments/calibration/*.toml``) declares
   ``calibration``: a validation or consistency target is refused (the rule at the end of
   CALIBRATION.md);
 * ``[abc]``: ``population_size``, ``max_populations``, ``min_epsilon``,
-  ``max_simulations`` and ``seed_root``.
+  ``max_simulations`` and ``seed_root``;
+* ``[report]``: the posterior predictive draws of the report
+  (:mod:`experiments.calibration_report`).
 
-The distance (:func:`distance`, declared in ``[distance]``) is the sum over targets of the
+The distance (:class:`Distance`, declared in ``[distance]``) is the sum over targets of the
 squared scaled error: an observation's error over its tolerance (percent of the value or
 points), a band's distance outside the band over ``band_scale`` units of its metric (1: a
 point or a week outside a stylised fact's band costs as much as one tolerance outside a
@@ -24,7 +26,8 @@ C-LIC-5 month), and ``missing_cost`` for a target a run cannot compute.
 :class:`SeededSampler` runs one task per particle of a generation; task ``i`` of generation
 ``t`` first seeds that generator from ``SeedSequence([seed_root, t + 1, i])`` and draws the
 simulation's seed from it, and the results are kept in task order. The posterior is
-therefore the same on one worker, two, or a Dask cluster (test).
+therefore the same on one worker, two, or a Dask cluster (test). This replaces pyabc's own
+multicore and Dask samplers, whose generations depend on which worker finishes first.
 """
 
 from __future__ import annotations
@@ -271,9 +274,9 @@ def make_sampler(
         seed_root: root of the per-task seed sequence.
         map_: an order-preserving map (``map``, an executor's ``map``).
         max_simulations: the run's budget, checked after every :data:`BATCH` tasks (a
-            fixed number, so the cut is the same on any number of workers); each task of a
-            batch may use ``ceil(left / BATCH)`` simulations. A generation that runs out is
-            incomplete and the run ends with the generation before it (pyabc's
+            fixed number, so the cut is the same on any number of workers); each of a
+            batch's ``k`` tasks may use ``ceil(left / k)`` simulations. A generation that
+            runs out is incomplete and the run ends with the generation before it (pyabc's
             ``sample.ok``). pyabc's own ``max_total_nr_simulations`` is checked only between
             generations.
     """
@@ -294,9 +297,10 @@ def make_sampler(
                 left = max_simulations - self.used
                 if left <= 0:
                     break
-                cap = math.ceil(left / BATCH) if math.isfinite(left) else math.inf
+                tasks = range(first, min(n, first + BATCH))
+                cap = math.ceil(left / len(tasks)) if math.isfinite(left) else math.inf
                 task = functools.partial(_seeded_task, packed, seed_root, t, cap)
-                for particles in map_(task, range(first, min(n, first + BATCH))):
+                for particles in map_(task, tasks):
                     self.nr_evaluations_ += len(particles)
                     self.used += len(particles)
                     for particle in particles:
