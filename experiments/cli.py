@@ -674,9 +674,7 @@ def facts_table(table: pd.DataFrame, title: str) -> Table:
     out = Table(title=title)
     for column in ("fact", "metric", "band", "median", "5-95% range", "in band", "result"):
         out.add_column(
-            column,
-            justify="right" if column in ("median", "in band") else "left",
-            no_wrap=column != "fact",
+            column, justify="right" if column in ("median", "in band") else "left", no_wrap=True
         )
     for row in table.itertuples():
         out.add_row(
