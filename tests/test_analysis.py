@@ -169,7 +169,7 @@ def test_quick_sobol_and_discovery_through_the_cli(tmp_path):
     )
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "analysis" / "sobol.csv")
-    assert len(table) == 20 * 3 and set(table["kpi"]) == {
+    assert len(table) == 22 * 3 and set(table["kpi"]) == {
         "lost_production_pct__IN",
         "lost_production_pct__JP",
         "domestic_share_at_horizon",
@@ -177,7 +177,7 @@ def test_quick_sobol_and_discovery_through_the_cli(tmp_path):
     assert "dominates" in (out / "analysis" / "sobol.md").read_text()
     assert (out / "analysis" / "sobol.png").exists()
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == 8 * (20 + 2) * 1
+    assert len(runs) == 8 * (22 + 2) * 1  # quick Saltelli: N = 8, 22 factors
     threshold = float(runs["lost_production_pct__IN"].median())
     res = runner.invoke(
         app,

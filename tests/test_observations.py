@@ -72,13 +72,18 @@ def test_roles_follow_the_calibration_rule(obs):
     assert {by_key[k].role for k in inputs} == {"consistency"}
     others = {o.role for o in obs.observation if o.id == "C-MKT-8" and o.key not in inputs}
     assert others == {"validation"}
-    assert {b.role for b in obs.band if b.id == "SF-5"} == {"consistency"}
-    assert {b.role for b in obs.band if b.id != "SF-5"} == {"calibration"}
+    stylised = [b for b in obs.band if b.id.startswith("SF-")]
+    assert {b.role for b in stylised if b.id == "SF-5"} == {"consistency"}
+    assert {b.role for b in stylised if b.id != "SF-5"} == {"calibration"}
+    # the further outcome facts (experiments.checks) are never fitted
+    assert {b.role for b in obs.band if not b.id.startswith("SF-")} == {"validation"}
 
 
-def test_every_stylised_fact_takes_its_band_from_the_file(obs):
+def test_every_stylised_fact_and_check_takes_its_band_from_the_file(obs):
+    from experiments.checks import CHECKS
+
     file_bands = {(b.id, b.metric): (b.low, b.high) for b in obs.band}
-    fact_bands = {(f.id, f.metric): f.band for f in FACTS}
+    fact_bands = {(f.id, f.metric): f.band for f in [*FACTS, *CHECKS]}
     assert fact_bands == file_bands
 
 
