@@ -341,9 +341,9 @@ def target_values(
 ) -> dict[str, float]:
     """Every target of ``spec`` for one run of ``raw`` with the parameters ``x`` set."""
     from experiments.calibrate_history import apply
-    from experiments.validation import FACTS, Context
+    from experiments.validation import FACTS, Context, counterfactual_of
     from simulation.run import simulate
-    from simulation.scenario import apply_overrides, validate_scenario
+    from simulation.scenario import validate_scenario
 
     data = apply(raw, x)
     if spec.start_date is not None:
@@ -354,8 +354,7 @@ def target_values(
     facts = {f"{f.id}: {f.metric}": f for f in FACTS}
     counterfactual = steps
     if any(t in facts and facts[t].id == "SF-4" for t in spec.targets):
-        twin = validate_scenario(apply_overrides(data, {"licensing_policy": "open"}), "twin")
-        counterfactual = simulate(twin, rng=seed, weeks=weeks).steps
+        counterfactual = simulate(counterfactual_of(scenario), rng=seed, weeks=weeks).steps
     return measure(spec, Context(steps, counterfactual, scenario))
 
 

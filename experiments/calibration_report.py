@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.abc import CalibrationFile, measure, shipped_observations
+from experiments.abc import CalibrationFile, measure
 from experiments.posterior import calibration_of, posterior_summary
 
 
@@ -224,6 +224,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
     Returns:
         The path of ``report.md``.
     """
+    from experiments.abc import target_scales
     from experiments.checks import CHECKS
     from experiments.targets import compare_targets
     from experiments.validation import PASS_SHARE, score_facts
@@ -243,13 +244,7 @@ def write_report(folder: str | Path, draws: int = 40, seed_root: int = 2025) -> 
     per_run = [measure(spec, ctx) for ctx in contexts]
     samples = {t: np.array([r[t] for r in per_run], dtype=float) for t in spec.targets}
     bands = calibration_bands(spec, samples, seed_root)
-    data = {}
-    obs = {o.key: o for o in shipped_observations().observation}
-    for b in shipped_observations().band:
-        data[f"{b.id}: {b.metric}"] = (b.low, b.high)
-    for t in spec.targets:
-        if t in obs:
-            data[t] = (obs[t].value, obs[t].value)
+    data = {t: (low, high) for t, (low, high, _) in target_scales().items()}
 
     bands.to_csv(folder / "predictive.csv", index=False)
     facts.to_csv(folder / "facts.csv", index=False)

@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from experiments.validation import OBSERVATIONS, Context, Fact
+from experiments.validation import Context, Fact, band_fact
 
 
 def pending_indian_applications(ctx: Context) -> float:
@@ -59,36 +59,32 @@ def first_indian_stop(ctx: Context) -> float:
     return float(ctx.steps["week"].iloc[hits[0]] - ctx.shock_week) if len(hits) else math.nan
 
 
-def _check(fact_id: str, name: str, metric: str, compute) -> Fact:
-    return Fact(fact_id, name, metric, OBSERVATIONS.band_of(fact_id, metric), compute)
-
-
 CHECKS: list[Fact] = [
-    _check(
+    band_fact(
         "C-LIC-6",
         ">50 Indian applications pending at the first approvals",
         "IN applications pending, week of 27 Oct 2025",
         pending_indian_applications,
     ),
-    _check(
+    band_fact(
         "C-LIC-11",
         "About a quarter of EU requests processed by June 2025",
         "EU applications decided Apr-Jun 2025, % of filed",
         eu_applications_decided,
     ),
-    _check(
+    band_fact(
         "C-JP-5",
         "Non-Chinese (Shin-Etsu) plant at full capacity, July 2025",
         "non-Chinese magnet plants' output, July 2025, % of capacity",
         non_chinese_utilisation,
     ),
-    _check(
+    band_fact(
         "C-MKT-10",
         "Ex-China prices 15-20% above Chinese prices",
         "ex-China over Chinese price, July 2025, % above",
         ex_china_premium,
     ),
-    _check(
+    band_fact(
         "C-IN-7",
         "Indian OEMs' stocks could run out by mid-July 2025",
         "weeks to the first Indian OEM firm stop",

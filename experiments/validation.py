@@ -153,7 +153,7 @@ def sf5_domestic_share_two_years(ctx: Context) -> float:
     return float(100 * share.max())
 
 
-def _fact(fact_id: str, name: str, metric: str, compute: Callable[[Context], float]) -> Fact:
+def band_fact(fact_id: str, name: str, metric: str, compute: Callable[[Context], float]) -> Fact:
     """A fact whose band is read from the observation file (data, not code)."""
     return Fact(fact_id, name, metric, OBSERVATIONS.band_of(fact_id, metric), compute)
 
@@ -161,44 +161,44 @@ def _fact(fact_id: str, name: str, metric: str, compute: Callable[[Context], flo
 OBSERVATIONS = load_observations()
 
 FACTS: list[Fact] = [
-    _fact(
+    band_fact(
         "SF-1",
         "China's exports collapse in May 2025",
         "May exports, % below pre-control",
         sf1_may_decline,
     ),
-    _fact(
+    band_fact(
         "SF-1",
         "... and partly recover once licences flow",
         "July exports, % of pre-control",
         sf1_july_level,
     ),
-    _fact(
+    band_fact(
         "SF-2",
         "No licensed magnets reach India before week 28",
         "t shipped to IN, weeks 0-27",
         sf2_licensed_deliveries_before_week_28,
     ),
-    _fact(
+    band_fact(
         "SF-2",
         "First Indian approvals at the end of October",
         "week of first IN approval",
         sf2_first_india_licence,
     ),
-    _fact(
+    band_fact(
         "SF-3",
         "A Japanese carmaker stops a line within weeks",
         "week of first JP line stop",
         sf3_first_japan_stop,
     ),
-    _fact("SF-3", "... then restarts", "length of that stop, weeks", sf3_stop_length),
-    _fact(
+    band_fact("SF-3", "... then restarts", "length of that stop, weeks", sf3_stop_length),
+    band_fact(
         "SF-4",
         "India's receipts collapse for the half year",
         "IN receipts Apr-Sep, % below no-controls",
         sf4_india_receipts_fall,
     ),
-    _fact(
+    band_fact(
         "SF-5",
         "Domestic supply negligible for two years",
         "max weekly domestic output, % of IN demand",
@@ -242,15 +242,14 @@ def run_history(
         One :class:`Context` per seed, for :func:`score_facts` and
         :func:`experiments.targets.compare_targets` (``[c.steps for c in contexts]``).
     """
-    scenario = scenario or load_scenario(HISTORY)
-    children = np.random.SeedSequence(seed_root).generate_state(seeds, dtype=np.uint32)
-    return [run_seed(scenario, int(s)) for s in children]
+    return run_posterior([scenario or load_scenario(HISTORY)] * seeds, seed_root)
 
 
 def run_posterior(scenarios: list[Scenario], seed_root: int = 2025) -> list[Context]:
-    """One seed per posterior-draw scenario: the posterior predictive runs.
+    """One seed per scenario (e.g. per posterior draw: the posterior predictive runs).
 
-    Seeds come from ``SeedSequence(seed_root)``, as in :func:`run_history`.
+    The i-th scenario runs with the i-th seed of ``SeedSequence(seed_root)``;
+    :func:`run_history` is this with one scenario repeated.
     """
     children = np.random.SeedSequence(seed_root).generate_state(len(scenarios), dtype=np.uint32)
     return [run_seed(sc, int(s)) for sc, s in zip(scenarios, children, strict=True)]
