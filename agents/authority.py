@@ -258,6 +258,20 @@ class LicensingAuthority(Agent):
             answer = answers[key] = policy.requires_licence(destination, week, product)
         return answer
 
+    def control_announced(self, destination: str, week: int) -> bool:
+        """Whether a coming phase will require a licence ``destination`` lacks in ``week``.
+
+        :meth:`LicencePolicy.control_announced`, asked once per destination and week of the
+        policy (its answer depends only on those).
+        """
+        self.in_force(week)
+        answers = self._cached[3]
+        key = (destination, "announced")
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = self.policy.control_announced(destination, week)
+        return answer
+
     def extraterritorial(self, week: int) -> bool:
         """Whether non-Chinese controlled-grade magnets need a Chinese licence (C-LIC-7)."""
         return self.in_force(week).extraterritorial(week)

@@ -218,13 +218,10 @@ class MagnetBuyer(Agent):
 
     def _set_pipeline_weeks(self) -> None:
         """The share-weighted lead time the order-up-to level counts, weeks."""
+        china, row = self.china_share, 1.0 - self.china_share
         self.pipeline_weeks = sum(
-            share * weight * seller.lead_time_weeks
-            for sellers, share in (
-                (self.china_sellers, self.china_share),
-                (self.row_sellers, 1.0 - self.china_share),
-            )
-            for seller, weight in sellers
+            [china * weight * seller.lead_time_weeks for seller, weight in self.china_sellers]
+            + [row * weight * seller.lead_time_weeks for seller, weight in self.row_sellers]
         )
 
     def expected_sales(self) -> dict[int, dict[str, float]]:
@@ -244,17 +241,21 @@ class MagnetBuyer(Agent):
     def receive_shipments(self) -> None:
         """Move shipments due this week into stock."""
         week = self.model.week
-        self.received_t = dict.fromkeys(SOURCES, 0.0)
-        self.received_by_grade_t = dict.fromkeys(GRADES, 0.0)
-        self.sent_by_grade_t = dict.fromkeys(GRADES, 0.0)
-        arriving = [s for s in self.in_transit if s.arrival_week <= week]
-        if arriving:
-            self.in_transit = [s for s in self.in_transit if s.arrival_week > week]
-            for shipment in arriving:
-                self._transit_t[shipment.grade] -= shipment.tonnes
-                self.stock_t[shipment.grade] += shipment.tonnes
-                self.received_t[shipment.source] += shipment.tonnes
-                self.received_by_grade_t[shipment.grade] += shipment.tonnes
+        received = self.received_t = _zeros(SOURCES)
+        by_grade = self.received_by_grade_t = _zeros(GRADES)
+        self.sent_by_grade_t = _zeros(GRADES)
+        staying: list[Shipment] = []
+        transit, stock = self._transit_t, self.stock_t
+        for shipment in self.in_transit:
+            if shipment.arrival_week > week:
+                staying.append(shipment)
+                continue
+            grade, tonnes = shipment.grade, shipment.tonnes
+            transit[grade] -= tonnes
+            stock[grade] += tonnes
+            received[shipment.source] += tonnes
+            by_grade[grade] += tonnes
+        self.in_transit = staying
 
     def use(self, scheduled_share: float = 1.0) -> None:
         """Run both lines on the stock in hand (module docstring, :func:`line_shares`).
@@ -307,13 +308,14 @@ class MagnetBuyer(Agent):
         (firm + pending within patience), the number of counted pending orders per (seller,
         grade), and whether an order to China is overdue (China blocked).
         """
-        firm = dict.fromkeys(GRADES, 0.0)
-        counted = dict.fromkeys(GRADES, 0.0)
+        firm = _zeros(GRADES)
+        counted = _zeros(GRADES)
         waiting: dict[tuple[int, str], int] = {}
         overdue = False
+        patience = self.licence_patience_weeks  # the rule of :meth:`_counted`, inlined
         for o in self.orders:
             if o.licence == "pending":
-                if not self._counted(o, week):
+                if week - o.placed_week >= patience:
                     overdue = overdue or o.seller.source == "china"
                     continue
                 counted[o.grade] += o.open_t
@@ -355,7 +357,7 @@ class MagnetBuyer(Agent):
         non-Chinese makers switch. The first call (before anything has shipped) records the
         opening prices the costs are relative to.
         """
-        shipped, self._shipped_from_t = self._shipped_from_t, dict.fromkeys(SOURCES, 0.0)
+        shipped, self._shipped_from_t = self._shipped_from_t, _zeros(SOURCES)
         if not (self.china_sellers and self.row_sellers):
             return
         prices = self.source_prices_usd_per_kg()
@@ -598,6 +600,11 @@ def target_china_share(
         weights[source] = share * cost ** (-elasticity)
     total = weights["china"] + weights["row"]
     return weights["china"] / total if total > EPS else base_share
+
+
+def _zeros(keys: tuple[str, ...]) -> dict[str, float]:
+    """A fresh tally of 0.0 per key (``dict.fromkeys`` semantics, faster on hot paths)."""
+    return {key: 0.0 for key in keys}
 
 
 def _normalised(sellers: list[tuple[MagnetSeller, float]]) -> list[tuple[MagnetSeller, float]]:

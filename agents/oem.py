@@ -297,7 +297,7 @@ class OEM(MagnetBuyer):
         """
         if not self.bought_ahead and self.anticipation_weeks > 0:
             week = self.model.week
-            if self.model.authority.policy.control_announced(self.country, week):
+            if self.model.authority.control_announced(self.country, week):
                 self.bought_ahead = True
                 self.cover_target_weeks = min(
                     self.max_cover_weeks, self.cover_target_weeks + self.anticipation_weeks

@@ -109,8 +109,10 @@ class MagnetSeller(Agent):
     def place_order(self, buyer: MagnetBuyer, grade: str, tonnes: float, week: int) -> Order:
         """Book ``buyer``'s order; file a licence application for it if one is needed."""
         model = self.model
+        market = model.market
+        market.last_order_id += 1
         order = Order(
-            model.market.next_order_id(),
+            market.last_order_id,
             buyer,
             self,
             grade,
@@ -324,7 +326,7 @@ class MagnetSeller(Agent):
         order, so bucketing by the first two keys of :meth:`priority` keeps that order inside
         each bucket: a stable sort in one pass.
         """
-        stock = self.stock_t
+        in_stock = {grade: tonnes > EPS for grade, tonnes in self.stock_t.items()}
         per_shipment = self.model.spec.market.licence_scope == "shipment"
         live: list[Order] = []
         buckets: tuple[list[Order], ...] = ([], [], [], [])
@@ -332,14 +334,16 @@ class MagnetSeller(Agent):
         for order in self.book:
             if order.open_t <= EPS:
                 continue
-            if order.licence_ref is not None and _spent(order.licence_ref, week):
+            ref = order.licence_ref
+            if ref is not None and _spent(ref, week):
                 self.close(order, cancelled=True)
                 continue
-            if week > order.expires_week and order.licence != "pending":
+            licence = order.licence
+            if week > order.expires_week and licence != "pending":
                 self.close(order, expired=True)
                 continue
             live.append(order)
-            if stock[order.grade] > EPS and not (per_shipment and order.licence == "pending"):
+            if in_stock[order.grade] and not (per_shipment and licence == "pending"):
                 buyer = order.buyer
                 r = rank.get(buyer)
                 if r is None:

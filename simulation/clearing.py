@@ -139,13 +139,9 @@ class Market:
     def __init__(self, model: MagnetSupplyModel) -> None:
         self.model = model
         self.customs = Customs(model.spec.customs)
-        self._order_id = 0
+        #: The latest order id given out (unique within the run; a seller booking counts on).
+        self.last_order_id = 0
         self.start_week()
-
-    def next_order_id(self) -> int:
-        """A new order id (unique within the run)."""
-        self._order_id += 1
-        return self._order_id
 
     def start_week(self) -> None:
         """Reset the week's tallies."""
