@@ -32,7 +32,7 @@ def run_for_ema(
 ) -> dict[str, float]:
     """One run for the workbench: scenario + fixed overrides + sampled factors -> KPIs."""
     scenario = load_scenario(base_scenario, **{**fixed_overrides, **factors})
-    return simulate(scenario, rng=seed).kpis
+    return simulate(scenario, rng=seed, keep_steps=False).kpis
 
 
 def ema_model(

@@ -83,7 +83,10 @@ def compute(canonical: Canonical, workers: int = 2) -> pd.DataFrame:
     else:
         scenario = load_scenario(canonical.scenario)
         seeds = np.random.SeedSequence(SEED_ROOT).generate_state(canonical.seeds, dtype=np.uint32)
-        rows = [{"seed": int(seed), **simulate(scenario, rng=int(seed)).kpis} for seed in seeds]
+        rows = [
+            {"seed": int(seed), **simulate(scenario, rng=int(seed), keep_steps=False).kpis}
+            for seed in seeds
+        ]
         table = pd.DataFrame(rows)
     return _normalise(table)
 

@@ -100,7 +100,12 @@ def execute_chunk(tasks: list[RunTask]) -> list[RunOutput]:
     for task in tasks:
         start = time.perf_counter()
         try:
-            result = simulate(task.scenario, rng=task.seed, collect_agent_data=task.keep_agents)
+            result = simulate(
+                task.scenario,
+                rng=task.seed,
+                collect_agent_data=task.keep_agents,
+                keep_steps=task.keep_steps,
+            )
             outputs.append(
                 RunOutput(
                     task.run_id,

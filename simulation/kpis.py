@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,44 @@ from agents.buyer import MAGNET_TRADE_SOURCES
 RECOVERY_SHARE = 0.95  # production back to 95% of plan counts as recovered (DESIGN.md)
 RECOVERY_RUN_WEEKS = 4  # ... and must stay there this many consecutive weeks (assumption)
 HORIZON_WINDOW_WEEKS = 4  # "at horizon" = mean over the last 4 weeks (assumption)
+
+
+#: Weekly reporters :func:`compute_kpis` reads: these names, and every per-country, per-group
+#: figure starting with one of :data:`KPI_PREFIXES`.
+KPI_REPORTERS = (
+    "week",
+    "substituted_share",
+    "licences_issued_total",
+    "price_index_china",
+    "price_index_row",
+    "subsidy_spent_usd",
+)
+KPI_PREFIXES = (
+    "vehicles_planned__",
+    "vehicles_produced__",
+    "vehicles_lost__",
+    "vehicles_backlog__",
+    "vehicles_recovered__",
+    "vehicles_priced_out__",
+    "firms_stopped__",
+    "oem_firms_stopped__",
+    "oem_produced__",
+    "oem_planned__",
+    "receipts_t__IN__",
+    "magnet_need_t__IN",
+)
+
+
+def kpi_columns(names: Iterable[str]) -> list[str]:
+    """The reporters among ``names`` that :func:`compute_kpis` needs (plus the fixed ones).
+
+    Example:
+        >>> columns = kpi_columns(["week", "china_stock_t", "oem_planned__IN__maruti"])
+        >>> "china_stock_t" in columns, columns[-1]
+        (False, 'oem_planned__IN__maruti')
+    """
+    keyed = [n for n in names if n.startswith(KPI_PREFIXES)]
+    return sorted(set(KPI_REPORTERS)) + [n for n in keyed if n not in KPI_REPORTERS]
 
 
 def _groups(steps: pd.DataFrame) -> list[tuple[str, str]]:

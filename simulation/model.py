@@ -34,6 +34,7 @@ payments) and :mod:`simulation.reporters` (what is recorded, and the flow ledger
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,10 @@ class MagnetSupplyModel(Model):
             scenario's ``simulation.seed``. A numeric string (as typed into a browser seed
             box) is accepted.
         collect_agent_data: also record per-OEM state each week (memory-heavy; off in batch).
+        columns: record only these weekly reporters (``week`` and ``date`` always), e.g.
+            :func:`simulation.kpis.kpi_columns` when only KPIs are wanted: the lean path of
+            sweeps that keep no steps. None records every reporter (interactive use, the
+            browser). The model itself runs the same either way.
         **overrides: flat scenario overrides, e.g. ``licensing_policy="ban"``,
             ``approval_probability=0.3``, ``subsidy_usd_per_kg=20`` (see
             :func:`simulation.scenario.apply_overrides`).
@@ -127,6 +132,7 @@ class MagnetSupplyModel(Model):
         scenario: Scenario | str | Path | None = None,
         rng: int | str | np.random.Generator | None = None,
         collect_agent_data: bool = False,
+        columns: Collection[str] | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(scenario, MesaScenario):
@@ -191,6 +197,7 @@ class MagnetSupplyModel(Model):
         self.datacollector = reporters.WeeklyCollector(
             self._stat_keys,
             agenttype_reporters=reporters.agent_reporters() if collect_agent_data else None,
+            columns=columns,
         )
 
     # ------------------------------------------------------------------ construction

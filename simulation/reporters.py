@@ -7,7 +7,7 @@ and read back from ``model.stats`` (ODD §4 "Observation", §7.28-7.29).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -302,12 +302,22 @@ class WeeklyCollector(DataCollector):
     Args:
         stat_keys: the aggregate names (:func:`aggregate_keys`), read from ``model.stats``.
         agenttype_reporters: as for Mesa's DataCollector (or None).
+        columns: record only these reporters (``week`` and ``date`` always; names that are
+            not reporters are ignored); None records all of them.
     """
 
-    def __init__(self, stat_keys: list[str], agenttype_reporters: dict | None = None) -> None:
-        super().__init__(
-            model_reporters=model_reporters(stat_keys), agenttype_reporters=agenttype_reporters
-        )
+    def __init__(
+        self,
+        stat_keys: list[str],
+        agenttype_reporters: dict | None = None,
+        columns: Collection[str] | None = None,
+    ) -> None:
+        declared = model_reporters(stat_keys)
+        if columns is not None:
+            wanted = {"week", "date", *columns}
+            declared = {name: r for name, r in declared.items() if name in wanted}
+            stat_keys = [name for name in stat_keys if name in wanted]
+        super().__init__(model_reporters=declared, agenttype_reporters=agenttype_reporters)
         stats = set(stat_keys)
         self._fixed = [
             (self.model_vars[name].append, name)

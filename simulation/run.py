@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.kpis import compute_kpis
+from simulation import reporters
+from simulation.kpis import compute_kpis, kpi_columns
 from simulation.model import MagnetSupplyModel
 from simulation.scenario import Scenario
 
@@ -36,6 +37,7 @@ def simulate(
     rng: int | np.random.SeedSequence | None = None,
     weeks: int | None = None,
     collect_agent_data: bool = False,
+    keep_steps: bool = True,
 ) -> RunResult:
     """Run ``scenario`` for ``weeks`` (default: its horizon) and return records and KPIs.
 
@@ -44,6 +46,9 @@ def simulate(
         rng: integer seed or a numpy SeedSequence; None uses ``scenario.simulation.seed``.
         weeks: weeks to run; None = ``scenario.simulation.weeks``.
         collect_agent_data: also return per-OEM weekly records.
+        keep_steps: record every weekly reporter. False is the lean path for runs whose
+            steps nobody keeps: only the reporters :func:`simulation.kpis.compute_kpis`
+            reads are recorded (``steps`` holds just those columns); the KPIs are the same.
 
     Example:
         >>> from simulation import load_scenario
@@ -53,7 +58,12 @@ def simulate(
     """
     if isinstance(rng, np.random.SeedSequence):
         rng = int(rng.generate_state(1, dtype=np.uint64)[0])
-    model = MagnetSupplyModel(scenario=scenario, rng=rng, collect_agent_data=collect_agent_data)
+    model = MagnetSupplyModel(
+        scenario=scenario,
+        rng=rng,
+        collect_agent_data=collect_agent_data,
+        columns=None if keep_steps else kpi_columns(reporters.aggregate_keys(scenario)),
+    )
     model.run_for(weeks if weeks is not None else scenario.simulation.weeks)
     steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     agents = None
