@@ -85,6 +85,7 @@ class MagnetSeller(Agent):
         self._contract_pending: set[int] = set()
         self._rank: dict[MagnetBuyer, int] = {}
         self.ordered_t = dict.fromkeys(ORDER_FLOWS, 0.0)
+        self._required: dict[tuple[str, str, int], bool] = {}
 
     # ------------------------------------------------------------------ set-up
     def expect(self, sales_t: dict[str, float]) -> None:
@@ -94,8 +95,9 @@ class MagnetSeller(Agent):
             self.stock_t[grade] = self.initial_stock_weeks * self.expected_sales_t[grade]
 
     def start_week(self) -> None:
-        """Reset this week's order flows (:data:`ORDER_FLOWS`)."""
+        """Reset this week's order flows (:data:`ORDER_FLOWS`) and licence answers."""
         self.ordered_t = dict.fromkeys(ORDER_FLOWS, 0.0)
+        self._required = {}
 
     # ------------------------------------------------------------------ licences
     def licence_required(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
@@ -105,6 +107,14 @@ class MagnetSeller(Agent):
         per country and grade).
         """
         return False
+
+    def needs_licence(self, buyer: MagnetBuyer, grade: str, week: int) -> bool:
+        """:meth:`licence_required`, asked once per country, grade and week."""
+        key = (buyer.country, grade, week)
+        answer = self._required.get(key)
+        if answer is None:
+            answer = self._required[key] = self.licence_required(buyer, grade, week)
+        return answer
 
     def place_order(self, buyer: MagnetBuyer, grade: str, tonnes: float, week: int) -> Order:
         """Book ``buyer``'s order; file a licence application for it if one is needed."""
@@ -123,7 +133,7 @@ class MagnetSeller(Agent):
         )
         self.book.append(order)
         self.ordered_t["china_home" if buyer.country == HOME else "ex_china"] += tonnes
-        if self.licence_required(buyer, grade, week):
+        if self.needs_licence(buyer, grade, week):
             self.ordered_t["licensed"] += tonnes
             self._apply(order, week)
         return order
@@ -277,19 +287,19 @@ class MagnetSeller(Agent):
         shipped = self.shipped_t = dict.fromkeys(GRADES, 0.0)
         stock = self.stock_t
         live, ready = self._sweep(week)
-        required: dict[tuple[str, str], bool] = {}  # licence_required by (country, grade)
-        for order in ready:
+        queue, i = ready, 0
+        while i < len(queue):
+            order = queue[i]
+            i += 1
             grade = order.grade
             left = stock[grade]
-            if left <= EPS:
+            if left <= EPS:  # this grade sold out: only the other grade's orders can ship
                 if stock["controlled"] <= EPS and stock["free"] <= EPS:
-                    break  # sold out: no later order can ship
+                    break
+                queue, i = [o for o in queue[i:] if o.grade != grade], 0
                 continue
             buyer = order.buyer
-            key = (buyer.country, grade)
-            licensed = required.get(key)
-            if licensed is None:
-                licensed = required[key] = self.licence_required(buyer, grade, week)
+            licensed = self.needs_licence(buyer, grade, week)
             if licensed:
                 tonnes = min(order.open_t, left, self._allowance_t(order, week, True))
             else:
