@@ -536,11 +536,20 @@ class RegionalBuyer(MagnetBuyer):
         self.demand_t_per_week = demand_t_per_week
         self.growth_share_per_year = growth_share_per_year
         self.reference_week = reference_week
+        self._need_week: int | None = None
+        self._need_t = 0.0
 
     def full_need_t(self) -> float:
-        """Demand this week at full output, t/week (compound growth from the reference week)."""
-        years = (max(self.model.week, 0) - self.reference_week) / 52.0
-        return self.demand_t_per_week * (1.0 + self.growth_share_per_year) ** years
+        """Demand this week at full output, t/week (compound growth from the reference week).
+
+        Computed once a week (the hot loops ask many times).
+        """
+        week = self.model.week
+        if week != self._need_week:
+            years = (max(week, 0) - self.reference_week) / 52.0
+            self._need_week = week
+            self._need_t = self.demand_t_per_week * (1.0 + self.growth_share_per_year) ** years
+        return self._need_t
 
     def step(self) -> None:
         """Receive, use, order."""
