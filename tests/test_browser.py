@@ -8,8 +8,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-import simulation.app as app_module
-from simulation.app import Session, levers_from_scenario
+from simulation.page.charts import firm_tooltip, firms_option
+from simulation.page.levers import levers_from_scenario
+from simulation.page.session import Session
 from simulation.scenario import load_scenario
 from tests.browser_support import (
     BENIGN_CONSOLE,
@@ -69,13 +70,13 @@ def hover_a_firm(page, frame) -> tuple[str, str]:
 
     Returns its tooltip as sent and as shown.
     """
-    title = app_module.firms_option(frame)["title"]["text"]
+    title = firms_option(frame)["title"]["text"]
     # the cards can show a week before the chart has drawn it: wait for the chart itself
     page.wait_for_function(f"({CHART})('firms').getOption().title[0].text === {title!r}")
     chart = page.locator(".chart-firms")
     chart.scroll_into_view_if_needed()
     marks = page.evaluate(FIRM_PIXELS)
-    assert sorted(m[0] for m in marks) == sorted(map(app_module.firm_tooltip, frame.firms))
+    assert sorted(m[0] for m in marks) == sorted(map(firm_tooltip, frame.firms))
 
     def room(mark) -> float:
         return min((mark[1] - o[1]) ** 2 + (mark[2] - o[2]) ** 2 for o in marks if o is not mark)

@@ -96,7 +96,8 @@ def test_scenario_is_immutable_and_levers_leave_it_unchanged():
 
 def test_page_levers_leave_the_scenario_unchanged():
     pytest.importorskip("solara")
-    from simulation.app import Levers, Session, levers_from_scenario
+    from simulation.page.levers import Levers, levers_from_scenario
+    from simulation.page.session import Session
 
     spec = load_scenario("baseline_2025", weeks=10)
     before = spec.sha256()

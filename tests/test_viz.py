@@ -19,8 +19,19 @@ from solara.widgets import HTML  # noqa: E402
 
 import simulation.app as app_module  # noqa: E402
 from simulation import MagnetSupplyModel  # noqa: E402
-from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
+from simulation.app import Page  # noqa: E402
 from simulation.clearing import EU_CODES  # noqa: E402
+from simulation.page.charts import chart_options, firm_tooltip, firms_option  # noqa: E402
+from simulation.page.desk import DESK_COLUMNS, desk_rows  # noqa: E402
+from simulation.page.display import destination_name  # noqa: E402
+from simulation.page.firms import FIRM_STATE_COLOURS, FirmMark, firm_state  # noqa: E402
+from simulation.page.levers import (  # noqa: E402
+    Levers,
+    checked_lever,
+    levers_from_scenario,
+    parse_seed,
+)
+from simulation.page.session import Session  # noqa: E402
 from simulation.reporters import destinations  # noqa: E402
 from simulation.scenario import load_scenario  # noqa: E402
 
@@ -179,8 +190,8 @@ def test_destinations_come_from_the_scenario_and_split_without_overlap(played):
 
 def test_exports_chart_stacks_up_to_chinas_exports(played):
     frame = played.frame
-    option = app_module.chart_options(frame)["exports"]
-    names = [app_module.destination_name(d) for d in frame.destinations]
+    option = chart_options(frame)["exports"]
+    names = [destination_name(d) for d in frame.destinations]
     assert [s["name"] for s in option["series"]] == names
     for series, d in zip(option["series"], frame.destinations, strict=True):
         # tonnes are sent to the browser to 0.1 t
@@ -193,7 +204,7 @@ def test_exports_chart_stacks_up_to_chinas_exports(played):
 
 def test_home_sales_and_exports_are_drawn_apart(played):
     frame = played.frame
-    lines = {s["name"]: s["data"] for s in app_module.chart_options(frame)["china_sales"]["series"]}
+    lines = {s["name"]: s["data"] for s in chart_options(frame)["china_sales"]["series"]}
     assert lines["home sales"] == pytest.approx(frame.column("china_domestic_sales_t"), abs=0.05)
     assert lines["exports"] == pytest.approx(frame.column("china_exports_t"), abs=0.05)
     assert min(lines["home sales"]) > max(lines["exports"])  # why they are not on one stack
@@ -201,7 +212,7 @@ def test_home_sales_and_exports_are_drawn_apart(played):
 
 def test_pending_by_destination_adds_up_to_the_licence_queue(played):
     frame = played.frame
-    option = app_module.chart_options(frame)["desk_pending"]
+    option = chart_options(frame)["desk_pending"]
     queue = frame.column("licence_queue_length")
     assert max(queue) > 0
     assert stacked_sums(option) == pytest.approx(queue)
@@ -209,12 +220,9 @@ def test_pending_by_destination_adds_up_to_the_licence_queue(played):
 
 def test_desk_table_rows_match_the_desk_totals(played):
     frame = played.frame
-    header = ["destination", *(title for title, _, _ in app_module.DESK_COLUMNS)]
-    rows = {
-        r[0]: dict(zip(header[1:], map(float, r[1:]), strict=True))
-        for r in app_module.desk_rows(frame)
-    }
-    names = [app_module.destination_name(d) for d in frame.destinations]
+    header = ["destination", *(title for title, _, _ in DESK_COLUMNS)]
+    rows = {r[0]: dict(zip(header[1:], map(float, r[1:]), strict=True)) for r in desk_rows(frame)}
+    names = [destination_name(d) for d in frame.destinations]
     assert list(rows) == [*names, "EU (total)", "all"]
     everything = rows["all"]
     assert everything["pending"] == frame.column("licence_queue_length")[-1]
@@ -223,7 +231,7 @@ def test_desk_table_rows_match_the_desk_totals(played):
     assert everything["decided this week"] == approved[-1] + denied[-1]
     assert everything["approved to date"] == sum(approved) > 0
     assert everything["decided to date"] == sum(approved) + sum(denied)
-    members = [app_module.destination_name(d) for d in frame.destinations if d in EU_CODES]
+    members = [destination_name(d) for d in frame.destinations if d in EU_CODES]
     assert len(members) >= 2
     for column in header[1:]:
         assert rows["EU (total)"][column] == sum(rows[m][column] for m in members), column
@@ -239,7 +247,7 @@ def test_a_world_without_some_buyers_shows_only_its_own_destinations():
     frame = session.frame
     assert frame.destinations == ("IN", "JP", "KR", "US", "XX")
     assert frame.destination_totals == ()  # no EU buyer, so no EU total
-    option = app_module.chart_options(frame)["exports"]
+    option = chart_options(frame)["exports"]
     assert [s["name"] for s in option["series"]] == [
         "India",
         "Japan",
@@ -247,7 +255,7 @@ def test_a_world_without_some_buyers_shows_only_its_own_destinations():
         "United States",
         "rest of world",
     ]
-    assert [r[0] for r in app_module.desk_rows(frame)][-1:] == ["all"]
+    assert [r[0] for r in desk_rows(frame)][-1:] == ["all"]
 
 
 def stepped(weeks: int, seed: int = 42, **overrides) -> Session:
@@ -278,13 +286,13 @@ def firm_points(option: dict) -> dict[str, list[dict]]:
 def test_firm_state_precedence_is_stopped_short_switching_producing(
     stopped, short, technology, state
 ):
-    assert app_module.firm_state(stopped, short, technology) == state
+    assert firm_state(stopped, short, technology) == state
 
 
 def test_one_mark_per_firm_with_its_own_week():
     session = stepped(0)
     assert session.frame.firms == ()  # no week yet: no marks, an empty chart
-    option = app_module.chart_options(session.frame)["firms"]
+    option = chart_options(session.frame)["firms"]
     assert all(series["data"] == [] for series in option["series"])
     session.step(3)
     frame, oems = session.frame, sorted(session.model.oems, key=lambda o: o.unique_id)
@@ -295,17 +303,17 @@ def test_one_mark_per_firm_with_its_own_week():
         assert dict(mark.stock_t) == oem.stock_t and dict(mark.received_t) == oem.received_t
         covers = [c for c in mark.cover_weeks.values() if c is not None]
         assert min(covers) == pytest.approx(oem.cover_weeks)  # the scarcer grade's cover
-    option = app_module.chart_options(frame)["firms"]
+    option = chart_options(frame)["firms"]
     points = firm_points(option)
-    assert list(points) == list(app_module.FIRM_STATE_COLOURS)  # every state in the legend
+    assert list(points) == list(FIRM_STATE_COLOURS)  # every state in the legend
     assert sum(len(p) for p in points.values()) == len(oems)
     colours = [series["itemStyle"]["color"] for series in option["series"]]
-    assert colours == list(app_module.FIRM_STATE_COLOURS.values())
+    assert colours == list(FIRM_STATE_COLOURS.values())
 
 
 def test_firm_marks_sit_in_their_groups_slot_in_scenario_order_apart():
     frame = stepped(3).frame
-    option = app_module.firms_option(frame)
+    option = firms_option(frame)
     groups = [name for _, name in frame.groups]
     assert option["xAxis"][0]["data"] == groups  # scenario order
     x_of = {}
@@ -314,7 +322,7 @@ def test_firm_marks_sit_in_their_groups_slot_in_scenario_order_apart():
             x_of[point["name"]] = point["value"][0]
     by_group: dict[str, list[float]] = {}
     for mark in frame.firms:
-        x = x_of[app_module.firm_tooltip(mark)]
+        x = x_of[firm_tooltip(mark)]
         assert abs(x - groups.index(mark.group)) < 0.5  # inside its group's slot
         by_group.setdefault(mark.group, []).append(x)
     assert len(by_group) == len(groups)
@@ -327,7 +335,7 @@ def test_a_ban_shows_short_and_stopped_firms_while_open_trade_keeps_all_producin
     ban = stepped(15, licensing_policy="ban").frame
     states = [m.state for m in ban.firms]
     assert states.count("stopped") > 0 and states.count("short") > 0
-    points = firm_points(app_module.firms_option(ban))
+    points = firm_points(firms_option(ban))
     assert len(points["stopped"]) == states.count("stopped")
     assert all(p["value"][1] < 1 for p in points["stopped"] + points["short"])
     opened = stepped(15, licensing_policy="open").frame
@@ -338,7 +346,7 @@ def test_a_ban_shows_short_and_stopped_firms_while_open_trade_keeps_all_producin
 def test_firm_tooltip_shows_stock_cover_china_share_and_every_source():
     frame = stepped(15, licensing_policy="ban").frame
     mark = next(m for m in frame.firms if m.state == "stopped")
-    text = app_module.firm_tooltip(mark)
+    text = firm_tooltip(mark)
     assert mark.group in text and mark.segment in text and "stopped" in text
     for grade, tonnes in mark.stock_t.items():
         assert f"{grade} {tonnes:.2f} t ({mark.cover_weeks[grade]:.1f} weeks of cover)" in text
@@ -347,17 +355,17 @@ def test_firm_tooltip_shows_stock_cover_china_share_and_every_source():
         assert f"{source} {tonnes:.2f} t" in text
     # sources are read from the firm, not a fixed list: another source shows up as it is
     more = dataclasses.replace(mark, received_t={**mark.received_t, "recycled": 1.25})
-    assert "recycled 1.25 t" in app_module.firm_tooltip(more)
+    assert "recycled 1.25 t" in firm_tooltip(more)
     # a grade the firm does not use has no cover
     unused = dataclasses.replace(mark, cover_weeks={**mark.cover_weeks, "free": None})
-    assert "free 0.00 t (not used)" in app_module.firm_tooltip(
+    assert "free 0.00 t (not used)" in firm_tooltip(
         dataclasses.replace(unused, stock_t={**mark.stock_t, "free": 0.0})
     )
-    tips = [p["name"] for s in app_module.firms_option(frame)["series"] for p in s["data"]]
+    tips = [p["name"] for s in firms_option(frame)["series"] for p in s["data"]]
     assert text in tips
 
 
-def plain(mark: app_module.FirmMark) -> dict:
+def plain(mark: FirmMark) -> dict:
     """A mark's values, its mappings copied into new dicts."""
     values = {}
     for f in dataclasses.fields(mark):
@@ -443,7 +451,7 @@ def test_a_render_during_a_play_step_shows_the_last_whole_week(watched, monkeypa
     """
     page, session = watched
     renders_here = []
-    draw = app_module.chart_options
+    draw = app_module.chart_options  # the page's own lookup, patched below
     monkeypatch.setattr(
         app_module,
         "chart_options",
@@ -503,7 +511,7 @@ def test_frames_read_while_another_thread_steps_are_whole():
     for frame in frames:
         lengths = {len(values) for values in frame.series.values()}
         assert lengths == {frame.week + 1}, (frame.week, lengths)
-        assert len(app_module.chart_options(frame)["production"]["xAxis"]["data"]) == frame.week + 1
+        assert len(chart_options(frame)["production"]["xAxis"]["data"]) == frame.week + 1
 
 
 def test_closing_the_page_ends_its_play_thread(watched):
@@ -696,11 +704,11 @@ def test_lever_values_outside_the_slider_are_refused(page, label, value):
 )
 def test_checked_lever_refuses_what_no_control_sends(lever, value):
     with pytest.raises(ValueError, match="must be"):
-        app_module.checked_lever(lever, value)
+        checked_lever(lever, value)
 
 
 def test_checked_lever_keeps_values_the_controls_send():
-    assert app_module.checked_lever("ramp_weeks", 12.0) == 12
-    assert isinstance(app_module.checked_lever("ramp_weeks", 12.0), int)
-    assert app_module.checked_lever("approval_probability", 1) == 1.0
-    assert app_module.checked_lever("policy", "ban") == "ban"
+    assert checked_lever("ramp_weeks", 12.0) == 12
+    assert isinstance(checked_lever("ramp_weeks", 12.0), int)
+    assert checked_lever("approval_probability", 1) == 1.0
+    assert checked_lever("policy", "ban") == "ban"
