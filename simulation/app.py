@@ -26,11 +26,13 @@ import solara
 from pydantic import ValidationError
 
 from agents.oem import OEM
+from simulation.errors import ScenarioError
 from simulation.kpis import compute_kpis
 from simulation.market import EPS
 from simulation.model import MagnetSupplyModel
 from simulation.reporters import destinations
-from simulation.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario
+from simulation.scenario import Scenario
+from simulation.scenario_io import SCENARIO_DIR, load_scenario
 from simulation.spread import central
 
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))

@@ -10,7 +10,7 @@ import pytest
 
 import simulation.app as app_module
 from simulation.app import Session, levers_from_scenario
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 from tests.browser_support import (
     BENIGN_CONSOLE,
     CHROMIUM,

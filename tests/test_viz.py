@@ -22,7 +22,7 @@ from simulation import MagnetSupplyModel  # noqa: E402
 from simulation.app import Levers, Page, Session, levers_from_scenario, parse_seed  # noqa: E402
 from simulation.clearing import EU_CODES  # noqa: E402
 from simulation.reporters import destinations  # noqa: E402
-from simulation.scenario import load_scenario  # noqa: E402
+from simulation.scenario_io import load_scenario  # noqa: E402
 
 # an exception in the Play thread (or a render it does) fails the test, not only a warning
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
