@@ -192,7 +192,7 @@ def parallel_ceiling(runs_per_process: int, weeks: int) -> tuple[float, float, f
 def _simulate_loop(n: int, weeks: int) -> float:
     sys.path.insert(0, str(REPO))
     from simulation.run import simulate
-    from simulation.scenario import load_scenario
+    from simulation.scenario_io import load_scenario
 
     spec = load_scenario("baseline_2025", weeks=weeks)
     simulate(spec, rng=0)  # warm-up

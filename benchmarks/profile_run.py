@@ -152,7 +152,7 @@ def main() -> None:
     n_time = args.repeats or (5 if small else 20)
     n_prof = 1 if small else 3
     header("profile of one 156-week baseline run", small)
-    from simulation.scenario import load_scenario
+    from simulation.scenario_io import load_scenario
 
     spec = load_scenario("baseline_2025")
     print(

@@ -44,7 +44,7 @@ def child(tree: str, seeds: int, scenarios: tuple[str, ...] = SCENARIOS) -> None
 
     import simulation
     from simulation.run import simulate
-    from simulation.scenario import load_scenario
+    from simulation.scenario_io import load_scenario
 
     specs = [load_scenario(name) for name in scenarios]
     simulate(specs[0], rng=0)  # warm-up

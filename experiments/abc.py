@@ -325,7 +325,7 @@ class HistoryModel:
     """
 
     def __init__(self, spec: CalibrationFile) -> None:
-        from simulation.scenario import load_scenario
+        from simulation.scenario_io import load_scenario
 
         self.spec = spec
         self.raw = load_scenario(spec.scenario).model_dump(mode="python", serialize_as_any=True)
@@ -342,8 +342,8 @@ def target_values(
     """Every target of ``spec`` for one run of ``raw`` with the parameters ``x`` set."""
     from experiments.calibrate_history import apply
     from experiments.validation import FACTS, Context, counterfactual_of
+    from simulation.errors import validate_scenario
     from simulation.run import simulate
-    from simulation.scenario import validate_scenario
 
     data = apply(raw, x)
     if spec.start_date is not None:

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from simulation.run import simulate
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 
 SCENARIO = "episode_2010"
 DURING = (104, 311)  # weeks in which the quota's expansions come on line (inclusive)

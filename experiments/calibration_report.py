@@ -35,7 +35,7 @@ from experiments.posterior import calibration_of, posterior_summary
 def shipped_values(scenario: str, names: list[str]) -> dict[str, float]:
     """The values ``scenario`` ships for the calibrated parameters."""
     from experiments.calibrate_history import current
-    from simulation.scenario import load_scenario
+    from simulation.scenario_io import load_scenario
 
     raw = load_scenario(scenario).model_dump(mode="python", serialize_as_any=True)
     values = current(raw)

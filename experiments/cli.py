@@ -22,17 +22,10 @@ from rich.text import Text
 
 from experiments.atomic import OutputExistsError, check_replaceable
 from experiments.results import write_run
+from simulation.errors import ScenarioError, allowed_range
 from simulation.run import simulate
-from simulation.scenario import (
-    SCENARIO_DIR,
-    Scenario,
-    ScenarioError,
-    SimulationConfig,
-    allowed_range,
-    check_name,
-    load_scenario,
-    parse_toml,
-)
+from simulation.scenario import Scenario, SimulationConfig, check_name
+from simulation.scenario_io import SCENARIO_DIR, load_scenario, parse_toml
 
 
 class _Commands(typer.core.TyperGroup):

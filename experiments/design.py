@@ -41,20 +41,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from simulation.errors import ScenarioError, allowed_range, validate_scenario
+from simulation.overrides import apply_overrides
 from simulation.policies import refuse_bools_for_numbers
-from simulation.scenario import (
-    NAME_RULE,
-    SafeName,
-    Scenario,
-    ScenarioError,
-    allowed_range,
-    apply_overrides,
-    default_name,
-    parse_toml,
-    read_scenario_file,
-    resolve_scenario_path,
-    validate_scenario,
-)
+from simulation.scenario import NAME_RULE, SafeName, Scenario, default_name
+from simulation.scenario_io import parse_toml, read_scenario_file, resolve_scenario_path
 
 EXPERIMENT_DIR = Path(__file__).resolve().parent
 MAX_RUNS = 10_000_000  # larger designs are refused outright, never expanded

@@ -17,7 +17,7 @@ from typing import Any
 
 from experiments.design import load_experiment
 from simulation.run import simulate
-from simulation.scenario import load_scenario, resolve_scenario_path
+from simulation.scenario_io import load_scenario, resolve_scenario_path
 
 DEFAULT_OUTCOMES = [
     "lost_production_pct__IN",

@@ -54,7 +54,8 @@ def calibration_of(folder: str | Path) -> CalibrationFile:
 def posterior_scenarios(folder: str | Path, draws: int, seed_root: int = 2025) -> list:
     """One full history scenario per posterior draw (the calibration's scenario, its dates)."""
     from experiments.calibrate_history import apply
-    from simulation.scenario import load_scenario, validate_scenario
+    from simulation.errors import validate_scenario
+    from simulation.scenario_io import load_scenario
 
     spec = calibration_of(folder)
     raw = load_scenario(spec.scenario).model_dump(mode="python", serialize_as_any=True)

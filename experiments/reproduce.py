@@ -27,7 +27,7 @@ from experiments.design import load_experiment
 from experiments.results import git_commit, package_versions
 from experiments.runner import sweep
 from simulation.run import simulate
-from simulation.scenario import REPO_ROOT, load_scenario
+from simulation.scenario_io import REPO_ROOT, load_scenario
 
 REFERENCE_DIR = REPO_ROOT / "results" / "reference"
 RTOL = 1e-6  # tolerance across platforms / versions (same platform and versions: identical)

@@ -20,8 +20,11 @@ import pandas as pd
 
 from agents.buyer import MAGNET_TRADE_SOURCES
 from experiments.observations import load_observations
+from simulation.errors import validate_scenario
+from simulation.overrides import apply_overrides
 from simulation.run import simulate
-from simulation.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+from simulation.scenario import Scenario
+from simulation.scenario_io import load_scenario
 
 HISTORY = "history_2025"
 CONTROLS_START = date(2025, 4, 4)  # C-LIC-1: "week 0" of the stylised facts

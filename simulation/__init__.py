@@ -21,8 +21,8 @@ _EXPORTS = {
     "RunResult": "simulation.run",
     "simulate": "simulation.run",
     "Scenario": "simulation.scenario",
-    "ScenarioError": "simulation.scenario",
-    "load_scenario": "simulation.scenario",
+    "ScenarioError": "simulation.errors",
+    "load_scenario": "simulation.scenario_io",
     "compute_kpis": "simulation.kpis",
 }
 
@@ -44,6 +44,7 @@ __all__ = [  # noqa: RUF022 - same order as _EXPORTS
 ]
 
 if TYPE_CHECKING:
+    from simulation.errors import ScenarioError
     from simulation.kpis import compute_kpis
     from simulation.model import MagnetSupplyModel
     from simulation.policies import (
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
         Timeline,
     )
     from simulation.run import RunResult, simulate
-    from simulation.scenario import Scenario, ScenarioError, load_scenario
+    from simulation.scenario import Scenario
+    from simulation.scenario_io import load_scenario
 
 
 def __getattr__(name: str) -> Any:

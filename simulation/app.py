@@ -21,6 +21,7 @@ from typing import Any
 import solara
 from pydantic import ValidationError
 
+from simulation.errors import ScenarioError
 from simulation.page.charts import chart_options
 from simulation.page.desk import desk_table_html
 from simulation.page.levers import (
@@ -32,7 +33,7 @@ from simulation.page.levers import (
     parse_seed,
 )
 from simulation.page.session import Frame, Session
-from simulation.scenario import SCENARIO_DIR, ScenarioError, load_scenario
+from simulation.scenario_io import SCENARIO_DIR, load_scenario
 
 SCENARIOS = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 _USER_FILE = os.environ.get("MAGSHOCK_VIZ_SCENARIO_FILE")  # a scenario outside the library

@@ -45,7 +45,7 @@ from mesa.agent import AgentSet
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 import agents as _agents_package
-from simulation.scenario import REPO_ROOT
+from simulation.scenario_io import REPO_ROOT
 
 if Path(_agents_package.__file__).resolve().parent.parent != REPO_ROOT:
     # "agents" is also the import name of a popular PyPI package; say so instead of failing
@@ -70,16 +70,14 @@ from agents.seller import MagnetSeller
 from simulation import reporters
 from simulation.channels import Channel, ChannelTerms
 from simulation.clearing import Market
+from simulation.errors import validate_scenario
 from simulation.incentive import IncentiveScheme
 from simulation.market import GRADES, allocate_pro_rata
+from simulation.overrides import apply_overrides
 from simulation.policies import LicencePolicy, policy_from_config
 from simulation.prices import PriceBoard
-from simulation.scenario import (
-    Scenario,
-    apply_overrides,
-    load_scenario,
-    validate_scenario,
-)
+from simulation.scenario import Scenario
+from simulation.scenario_io import load_scenario
 
 
 class RunScenario(MesaScenario):
@@ -118,7 +116,7 @@ class MagnetSupplyModel(Model):
             browser). The model itself runs the same either way.
         **overrides: flat scenario overrides, e.g. ``licensing_policy="ban"``,
             ``approval_probability=0.3``, ``subsidy_usd_per_kg=20`` (see
-            :func:`simulation.scenario.apply_overrides`).
+            :func:`simulation.overrides.apply_overrides`).
 
     Example:
         >>> model = MagnetSupplyModel(rng=7, licensing_policy="ban", weeks=20)

@@ -1,26 +1,19 @@
-"""Scenario schema (pydantic) and loader for TOML scenario files.
+"""Scenario schema: the pydantic models of one complete parameter set.
 
 A scenario is one complete parameter set. Every field carries its unit in its name or
 description, and every default cites ``CALIBRATION.md`` (``C-…`` ids) or says "assumption".
-Files may ``extends = "other.toml"``: tables are merged key by key, arrays of tables
-(``[[oems]]`` …) are replaced as a whole. Any mistake raises :class:`ScenarioError` with one
-line naming the file, the key, the problem and the allowed range.
+Reading files (``extends`` chains, the scenario library) is :mod:`simulation.scenario_io`,
+flat keyword overrides are :mod:`simulation.overrides` and the one-line error messages
+(file, key, problem, allowed range) are :mod:`simulation.errors`.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
 import hashlib
 import re
-import tomllib
-import types
-import typing
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import annotated_types
 import numpy as np
 from pydantic import (
     AfterValidator,
@@ -28,27 +21,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from simulation.policies import (
     LicencePolicy,
-    Timeline,
-    policy_class,
     policy_from_config,
     refuse_bools_for_numbers,
     week_of,
 )
-from simulation.spread import Spread, check_spread, draw, drawn, number_metadata
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SCENARIO_DIR = REPO_ROOT / "experiments" / "scenarios"
-DEFAULT_SCENARIO = "baseline_2025.toml"
-MAX_NESTING = 32  # levels of arrays/tables in a TOML file or value (deeper exhausts the stack)
-MAX_EXTENDS = 32  # files in an ``extends`` chain
-
+from simulation.spread import Spread, check_spread, draw, drawn
 
 NAME_RULE = "1-100 letters, digits, '_', '-' or '.', not starting with '.' or '-'"
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -74,10 +57,6 @@ def default_name(stem: str) -> str:
 
 
 SafeName = Annotated[str, AfterValidator(check_name)]
-
-
-class ScenarioError(ValueError):
-    """A scenario (or override) is invalid; ``str(err)`` is a one-line message for the user."""
 
 
 class _Section(BaseModel):
@@ -997,8 +976,9 @@ class RestOfWorldConfig(_Section):
 class Scenario(BaseModel):
     """One complete, validated parameter set for :class:`simulation.model.MagnetSupplyModel`.
 
-    Immutable once validated (frozen): derive a variant with :func:`load_scenario` overrides
-    or ``MagnetSupplyModel(scenario, **overrides)``, never by assignment.
+    Immutable once validated (frozen): derive a variant with
+    :func:`simulation.scenario_io.load_scenario` overrides or
+    ``MagnetSupplyModel(scenario, **overrides)``, never by assignment.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -1081,343 +1061,3 @@ class Scenario(BaseModel):
                 week = max(0, self.week_of(step.online_date))
             steps.append((week, step.capacity_t_oxide_per_year))
         return sorted(steps)
-
-
-# --------------------------------------------------------------------------- overrides
-
-_SINGLE_SECTIONS: dict[str, type[BaseModel]] = {
-    "simulation": SimulationConfig,
-    "market": MarketConfig,
-    "customs": CustomsConfig,
-    "irel": IRELConfig,
-    "incentive": IncentiveConfig,
-}
-_LIST_SECTIONS: dict[str, type[BaseModel]] = {
-    "exporters": ExporterConfig,
-    "oems": OEMConfig,
-    "buyers": BuyerConfig,
-    "domestic_producers": DomesticProducerConfig,
-    "rest_of_world": RestOfWorldConfig,
-}
-_NOT_FLAT = {"name", "description"}
-
-
-def flat_parameter_names() -> list[str]:
-    """All names accepted as flat keyword overrides (``licensing_policy`` plus field names)."""
-    names = {"licensing_policy"}
-    for cls in (*_SINGLE_SECTIONS.values(), *_LIST_SECTIONS.values()):
-        names.update(f for f in cls.model_fields if f not in _NOT_FLAT)
-    for cls in LicencePolicy.registry.values():
-        names.update(f for f in cls.model_fields if f not in {"kind", "phases"})
-    return sorted(names)
-
-
-def _set_in_policy(policy: dict[str, Any], field: str, value: Any) -> bool:
-    """Set ``field`` on a raw policy table (and on each timeline phase that has it)."""
-    kind = policy.get("kind", "open")
-    try:
-        cls = policy_class(kind)
-    except ValueError:
-        return False
-    if kind == "timeline" or cls is Timeline:
-        hit = False
-        for phase in policy.get("phases", []):
-            if isinstance(phase, dict) and isinstance(phase.get("policy"), dict):
-                hit = _set_in_policy(phase["policy"], field, value) or hit
-        return hit
-    if field in cls.model_fields and field != "kind":
-        policy[field] = value
-        return True
-    return False
-
-
-def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Apply flat keyword overrides to a raw scenario mapping (returns a new mapping).
-
-    A flat name sets the field wherever it occurs: in the single sections (simulation, market,
-    irel, incentive), in every entry of the list sections (oems, exporters, ...) and in the
-    licence policy (every timeline phase that has it). ``section__field`` targets one section.
-    ``licensing_policy="ban"`` replaces the policy by that kind with its defaults.
-
-    Raises:
-        ScenarioError: for a name that matches no field (with a suggestion).
-    """
-    data = copy.deepcopy(raw)
-    items = dict(overrides)
-    if "licensing_policy" in items:
-        value = items.pop("licensing_policy")
-        data["licensing"] = dict(value) if isinstance(value, dict) else {"kind": value}
-    for name, value in items.items():
-        section, _, field = name.rpartition("__")
-        targets = [section] if section else [*_SINGLE_SECTIONS, *_LIST_SECTIONS, "licensing"]
-        hit = False
-        for target in targets:
-            if target == "licensing":
-                policy = data.setdefault("licensing", {"kind": "open"})
-                hit = (isinstance(policy, dict) and _set_in_policy(policy, field, value)) or hit
-            elif target in _SINGLE_SECTIONS and field in _SINGLE_SECTIONS[target].model_fields:
-                data.setdefault(target, {})[field] = value
-                hit = True
-            elif target in _LIST_SECTIONS and field in _LIST_SECTIONS[target].model_fields:
-                for entry in data.get(target, []):
-                    entry[field] = value
-                hit = hit or bool(data.get(target))
-        if not hit and any(field in c.model_fields for c in LicencePolicy.registry.values()):
-            kind = data.get("licensing", {}).get("kind", "open")
-            raise ScenarioError(
-                f"override {name!r}: not a parameter of licence policy {kind!r} "
-                f"(set licensing_policy to a kind that has it)"
-            )
-        if not hit:
-            guess = difflib.get_close_matches(name, flat_parameter_names(), n=1)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            raise ScenarioError(f"override {name!r}: no such scenario parameter{hint}")
-    return data
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            # A policy table of another kind replaces the base policy instead of merging into it.
-            if key == "licensing" and value.get("kind", out[key].get("kind")) != out[key].get(
-                "kind"
-            ):
-                out[key] = value
-            else:
-                out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def resolve_scenario_path(name: str | Path, relative_to: Path | None = None) -> Path:
-    """Find a scenario file, then fall back to the scenario library.
-
-    Args:
-        name: a path, or a library name with or without ``.toml``.
-        relative_to: for ``extends``: the folder of the file that extends. A relative name is
-            then looked up there (never in the working directory), so a scenario resolves to
-            the same files wherever it is run from.
-    """
-    path = Path(name)
-    if relative_to is not None and not path.is_absolute():
-        candidates = [relative_to / path]
-    else:
-        candidates = [path]
-    if not path.is_absolute():
-        candidates.append(SCENARIO_DIR / path)
-        if path.suffix != ".toml":
-            candidates.append(SCENARIO_DIR / f"{path}.toml")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
-    raise ScenarioError(
-        f"{name}: scenario file not found (looked in {', '.join(map(str, candidates))})"
-    )
-
-
-def parse_toml(text: str) -> dict[str, Any]:
-    """Parse TOML text, refusing arrays/tables nested deeper than ``MAX_NESTING`` levels.
-
-    Raises:
-        tomllib.TOMLDecodeError: the text is not valid TOML.
-        ScenarioError: nested too deeply (the parser would exhaust Python's stack).
-    """
-    too_deep = ScenarioError(f"arrays/tables nested too deeply (allowed: {MAX_NESTING} levels)")
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        raise too_deep from None
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise too_deep
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return data
-
-
-def read_scenario_file(
-    path: Path, chain: tuple[Path, ...] = ()
-) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Read a scenario file and its ``extends`` chain into one raw mapping (not validated).
-
-    Returns:
-        (merged raw mapping, [(path, verbatim text), ...] with the file first, bases after).
-
-    Raises:
-        ScenarioError: unreadable or broken file, missing parent, cyclic or too long chain.
-    """
-    if path in chain:
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise ScenarioError(f"{chain[-1]}: extends: cyclic extends chain {cycle}")
-    if len(chain) >= MAX_EXTENDS:
-        raise ScenarioError(
-            f"{chain[0]}: extends: chain longer than {MAX_EXTENDS} files (allowed: 1-{MAX_EXTENDS})"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read file: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file") from None
-    try:
-        raw = parse_toml(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
-    except ScenarioError as err:
-        raise ScenarioError(f"{path}: {err}") from None
-    sources = [(str(path), text)]
-    parent = raw.pop("extends", None)
-    if parent is None:
-        return raw, sources
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: must be a file name (a string), got {parent!r}")
-    try:
-        parent_path = resolve_scenario_path(parent, relative_to=path.parent)
-    except ScenarioError:
-        raise ScenarioError(f"{path}: extends: file {parent!r} not found") from None
-    base, base_sources = read_scenario_file(parent_path, (*chain, path))
-    return _deep_merge(base, raw), sources + base_sources
-
-
-def load_scenario(path: str | Path | None = None, **overrides: Any) -> Scenario:
-    """Load, merge (``extends``), override and validate a scenario file.
-
-    Args:
-        path: file path, or a name in the scenario library (``"full_ban"``); None = baseline.
-        **overrides: flat parameter overrides (see :func:`apply_overrides`).
-
-    Returns:
-        The validated :class:`Scenario`; ``scenario.sources`` keeps the verbatim file texts.
-
-    Raises:
-        ScenarioError: with a one-line message naming file, key and allowed range.
-
-    Example:
-        >>> s = load_scenario("full_ban", weeks=10)
-        >>> s.licensing.kind, s.simulation.weeks
-        ('ban', 10)
-    """
-    resolved = resolve_scenario_path(DEFAULT_SCENARIO if path is None else path)
-    raw, sources = read_scenario_file(resolved, ())
-    raw.setdefault("name", default_name(resolved.stem))
-    label = str(path) if path is not None else str(resolved)
-    try:
-        data = apply_overrides(raw, overrides) if overrides else raw
-    except ScenarioError as err:
-        raise ScenarioError(f"{label}: {err}") from None
-    scenario = validate_scenario(data, label)
-    scenario._sources = sources
-    return scenario
-
-
-def validate_scenario(data: dict[str, Any], label: str = "<scenario>") -> Scenario:
-    """Validate a raw mapping into a :class:`Scenario`, resolving dates to weeks.
-
-    Raises:
-        ScenarioError: naming ``label`` (usually the file), the key and the allowed range.
-    """
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(_format_error(err, data, label)) from None
-
-
-def _loc_text(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The model class inside list[X], dict[str, X], X | None; else the annotation itself."""
-    origin = typing.get_origin(annotation)
-    if origin in (list, dict):
-        return _unwrap(typing.get_args(annotation)[-1])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return _unwrap(args[0]) if len(args) == 1 else annotation
-    return annotation
-
-
-def _walk(loc: tuple[Any, ...], data: Any) -> tuple[type[BaseModel] | None, Any]:
-    """Follow ``loc`` through the schema; return (model owning the last key, its FieldInfo)."""
-    cls: Any = Scenario
-    i = 0
-    while i < len(loc):
-        part = loc[i]
-        i += 1
-        if isinstance(part, int):
-            data = data[part] if isinstance(data, list) and part < len(data) else None
-            continue
-        if isinstance(cls, type) and issubclass(cls, LicencePolicy) and isinstance(data, dict):
-            try:
-                cls = policy_class(str(data.get("kind")))
-            except ValueError:
-                return None, None
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            return None, None
-        info = cls.model_fields.get(part)
-        if i == len(loc) or info is None:
-            return cls, info
-        data = data.get(part) if isinstance(data, dict) else None
-        if typing.get_origin(info.annotation) is dict and i < len(loc):
-            data = data.get(loc[i]) if isinstance(data, dict) else None
-            i += 1
-        cls = _unwrap(info.annotation)
-    return None, None
-
-
-def allowed_range(field_info: Any) -> str:
-    """``'; allowed range [low, high]'`` from a field's bounds, or ``''`` if it has none."""
-    if field_info is None:
-        return ""
-    low = high = None
-    low_open = high_open = False
-    for meta in number_metadata(field_info):
-        if isinstance(meta, annotated_types.Ge):
-            low = meta.ge
-        elif isinstance(meta, annotated_types.Gt):
-            low, low_open = meta.gt, True
-        elif isinstance(meta, annotated_types.Le):
-            high = meta.le
-        elif isinstance(meta, annotated_types.Lt):
-            high, high_open = meta.lt, True
-    if low is None and high is None:
-        return ""
-    left = "(" if low_open else "["
-    right = ")" if high_open else "]"
-    low_text = "-inf" if low is None else low
-    high_text = "inf" if high is None else high
-    return f"; allowed range {left}{low_text}, {high_text}{right}"
-
-
-def _format_error(err: ValidationError, data: dict[str, Any], label: str) -> str:
-    """One line for the first error (and a count of the others)."""
-    errors = err.errors()
-    first = errors[0]
-    loc = tuple(first["loc"])
-    key = _loc_text(loc)
-    owner, field_info = _walk(loc, data)
-    if first["type"] == "extra_forbidden":
-        allowed = sorted(owner.model_fields) if owner is not None else []
-        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"; did you mean {guess[0]!r}?" if guess else ""
-        message = f"unknown key{hint}"
-        if not guess and allowed:
-            message += f" (allowed: {', '.join(allowed)})"
-    elif first["type"] == "missing":
-        message = "required key is missing"
-    elif first["type"] == "value_error":  # our own checks: the message says it all
-        message = first["msg"].removeprefix("Value error, ") + allowed_range(field_info)
-    else:
-        message = f"{first['msg']} (got {first.get('input')!r}){allowed_range(field_info)}"
-    more = f" [+{len(errors) - 1} more problem(s)]" if len(errors) > 1 else ""
-    return f"{label}: {key + ': ' if key else ''}{message}{more}"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from simulation import load_scenario
-from simulation.scenario import SCENARIO_DIR
+from simulation.scenario_io import SCENARIO_DIR
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))

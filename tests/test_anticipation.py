@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulation.kpis import compute_kpis
 from simulation.model import MagnetSupplyModel
 from simulation.policies import policy_from_config
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 
 
 def _run(weeks: int = 40, **overrides):

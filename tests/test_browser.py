@@ -11,7 +11,7 @@ import pytest
 from simulation.page.charts import firm_tooltip, firms_option
 from simulation.page.levers import levers_from_scenario
 from simulation.page.session import Session
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 from tests.browser_support import (
     BENIGN_CONSOLE,
     CHROMIUM,

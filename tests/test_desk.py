@@ -15,6 +15,7 @@ from mesa import Model
 
 from agents import LicensingAuthority
 from simulation import load_scenario
+from simulation.errors import ScenarioError
 from simulation.policies import (
     Application,
     CaseByCase,
@@ -25,7 +26,6 @@ from simulation.policies import (
     policy_from_config,
     week_of,
 )
-from simulation.scenario import ScenarioError
 
 NOW = 0.0  # no delay: decided the week filed (if the desk has room)
 

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulation.errors import ScenarioError
 from simulation.model import MagnetSupplyModel
 from simulation.run import simulate
-from simulation.scenario import DRAWN_OEM_FIELDS, ScenarioError, load_scenario
+from simulation.scenario import DRAWN_OEM_FIELDS
+from simulation.scenario_io import load_scenario
 from simulation.spread import Spread, central
 
 UNIFORM = {"dist": "uniform", "low": 1.0, "high": 6.0}

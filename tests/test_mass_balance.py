@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation import MagnetSupplyModel, load_scenario
-from simulation.scenario import SCENARIO_DIR
+from simulation.scenario_io import SCENARIO_DIR
 
 LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 

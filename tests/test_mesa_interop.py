@@ -7,7 +7,7 @@ import pytest
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from simulation.model import MagnetSupplyModel, RunScenario
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 
 
 def test_model_scenario_is_mesas_slot_and_carries_the_magshock_scenario():

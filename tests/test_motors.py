@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulation.model import MagnetSupplyModel
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 from tests.test_mass_balance import assert_ledgers_hold
 
 TOL = 1e-9

@@ -14,6 +14,7 @@ from mesa import Model
 
 from agents import LicensingAuthority
 from simulation import MagnetSupplyModel, load_scenario, policies
+from simulation.errors import ScenarioError
 from simulation.policies import (
     Application,
     Ban,
@@ -27,7 +28,6 @@ from simulation.policies import (
     policy_from_config,
     working_days_to_weeks,
 )
-from simulation.scenario import ScenarioError
 from tests.test_desk import FakeApplicant, run_desk
 
 

@@ -10,8 +10,10 @@ import pytest
 from pydantic import BaseModel
 
 from simulation import MagnetSupplyModel, ScenarioError, load_scenario, simulate
+from simulation.overrides import flat_parameter_names
 from simulation.policies import LicencePolicy
-from simulation.scenario import SCENARIO_DIR, Scenario, flat_parameter_names
+from simulation.scenario import Scenario
+from simulation.scenario_io import SCENARIO_DIR
 
 LIBRARY = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 REQUIRED = {"baseline_2025", "no_controls", "full_ban", "case_by_case", "fast_domestic_rampup"}

@@ -9,7 +9,7 @@ import pytest
 from agents.oem import TECHNOLOGIES
 from simulation.model import MagnetSupplyModel
 from simulation.run import simulate
-from simulation.scenario import load_scenario
+from simulation.scenario_io import load_scenario
 
 
 def _run(spec, seed: int, weeks: int):

@@ -33,7 +33,7 @@ from simulation.page.levers import (  # noqa: E402
 )
 from simulation.page.session import Session  # noqa: E402
 from simulation.reporters import destinations  # noqa: E402
-from simulation.scenario import load_scenario  # noqa: E402
+from simulation.scenario_io import load_scenario  # noqa: E402
 
 # an exception in the Play thread (or a render it does) fails the test, not only a warning
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 pytest.importorskip("solara")
 
 from experiments.cli import app
-from simulation.scenario import SCENARIO_DIR
+from simulation.scenario_io import SCENARIO_DIR
 
 runner = CliRunner()
 
