@@ -174,7 +174,7 @@ def parameters_markdown() -> str:
         "",
     ]
     for kind, cls in sorted(LicencePolicy.registry.items()):
-        if cls.__module__ != "simulation.policies":
+        if not cls.__module__.startswith("simulation.policies."):
             continue
         out += [f'### kind = "{kind}"', "", (cls.__doc__ or "").strip().splitlines()[0], ""]
         rows = _rows(cls)

@@ -90,7 +90,11 @@ def _numeric(annotation: object) -> bool:
 
 
 def _schema_models() -> list[type[BaseModel]]:
-    policies = [c for c in LicencePolicy.registry.values() if c.__module__ == "simulation.policies"]
+    policies = [
+        c
+        for c in LicencePolicy.registry.values()
+        if c.__module__.startswith("simulation.policies.")
+    ]
     return [model for _, model in SECTIONS] + policies + [CountryTerms, Phase]
 
 
