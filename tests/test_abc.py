@@ -20,6 +20,8 @@ from experiments.abc import (
 from experiments.cli import app
 from experiments.posterior import posterior_summary
 
+pytestmark = pytest.mark.slow  # ABC-SMC calibrations on pools and a Dask cluster
+
 
 def _shifted(parameters: dict[str, float]) -> dict[str, float]:
     """Toy with a known inverse: April exports = 4 x customs_t + noise (sd 40 t).

@@ -20,6 +20,8 @@ from experiments.analysis import discover, morris_table, sobol_table
 from experiments.cli import app
 from experiments.design import Experiment, expand, salib_problem
 
+pytestmark = pytest.mark.slow  # Sobol, Morris, PRIM and the EMA bridge
+
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 

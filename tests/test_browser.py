@@ -24,6 +24,8 @@ from tests.browser_support import (
     wait_ready,
 )
 
+pytestmark = pytest.mark.slow  # a real Chromium against a live Solara server
+
 playwright = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     if os.environ.get("MAGSHOCK_REQUIRE_BROWSER"):

@@ -182,6 +182,7 @@ def test_validate_and_scenarios_commands():
         assert name in res.output
 
 
+@pytest.mark.slow
 def test_installed_console_script_reports_errors_without_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -305,6 +306,7 @@ class Policy: pass
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["os:system", "magshock_sidefx:Policy", "magshock_sidefx"])
 def test_validate_never_imports_what_a_scenario_names(tmp_path, monkeypatch, kind):
     plugin = tmp_path / "plugins"

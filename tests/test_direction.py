@@ -6,8 +6,11 @@ Averaged over the same seeds for every setting (common random numbers).
 import itertools
 
 import numpy as np
+import pytest
 
 from simulation import load_scenario, simulate
+
+pytestmark = pytest.mark.slow  # 6 seeds x several settings of the baseline
 
 SEEDS = range(6)
 

@@ -45,6 +45,7 @@ def test_bidders_judge_entry_on_the_expected_import_price_not_the_pre_shock_pric
     assert counts["ban"] > counts["open"]
 
 
+@pytest.mark.slow
 def test_with_limit_pricing_on_fewer_entrants_survive():
     """Never more survivors in a seed, fewer over three seeds (plants that export escape it)."""
     survivors = {0.0: [], 0.2: []}

@@ -25,6 +25,8 @@ def test_quick_start_is_exactly_two_commands():
     assert len(commands) == 2
     assert "magshock sweep experiments/policy_vs_rampup.toml" in commands[0]
     assert "pytest" in commands[1]
+    # the default selection skips slow tests; the README (and so CI) must select them all
+    assert '-m "slow or not slow"' in commands[1]
 
 
 def test_ci_runs_the_readme_test_command():
@@ -49,6 +51,7 @@ def usage_commands() -> list[str]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", usage_commands())
 def test_usage_commands_run(command, tmp_path):
     args = shlex.split(command)[1:]

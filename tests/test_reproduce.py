@@ -20,6 +20,8 @@ from experiments.reproduce import (
     reproduce,
 )
 
+pytestmark = pytest.mark.slow  # re-runs every committed reference
+
 runner = CliRunner()
 
 

@@ -23,6 +23,8 @@ from experiments.runner import sweep
 from simulation import load_scenario, simulate
 from simulation.policies import CaseByCase, Decision
 
+pytestmark = pytest.mark.slow  # sweeps in subprocesses, the embedded pool and Dask
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 runner = CliRunner()

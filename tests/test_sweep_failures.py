@@ -23,6 +23,8 @@ from experiments import runner as runner_mod
 from experiments.cli import app
 from simulation.policies import CaseByCase, Decision
 
+pytestmark = pytest.mark.slow  # sweeps in subprocesses (kills, full disks, resumes)
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 runner = CliRunner()

@@ -112,6 +112,7 @@ def test_every_packaged_observation_gets_a_row(runs):
     assert table.loc[table["status"] != COMPARED, "median"].isna().all()
 
 
+@pytest.mark.slow
 def test_validate_history_prints_the_targets_table():
     result = CliRunner().invoke(app, ["validate-history", "--seeds", "1"])
     assert result.exit_code in (0, 1), result.output  # 1 = a stylised fact failed: allowed here

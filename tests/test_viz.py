@@ -488,6 +488,7 @@ def test_a_render_during_a_play_step_shows_the_last_whole_week(watched, monkeypa
         release.set()
 
 
+@pytest.mark.slow
 def test_frames_read_while_another_thread_steps_are_whole():
     scenario = load_scenario("baseline_2025")
     session = Session(scenario, 3, levers_from_scenario(scenario))

@@ -9,6 +9,8 @@ import pytest
 
 from experiments.validation import DEFAULT_SEEDS, FACTS, PASS_SHARE, validate_history
 
+pytestmark = pytest.mark.slow  # the history replay over many seeds
+
 
 @pytest.fixture(scope="module")
 def table():
