@@ -1,8 +1,8 @@
 """Magnet buyers: stock by grade, orders with named sellers, receipts, use (ODD §7.1-7.6).
 
-:class:`MagnetBuyer` holds what every buyer does; :class:`RegionalBuyer` is an aggregate
-destination (the EU, the US, South Korea, China's home market, "other" …) whose demand is a
-tonnage; :class:`agents.oem.OEM` is a vehicle maker whose demand follows its plan.
+:class:`MagnetBuyer` holds what every buyer does; :class:`agents.regional.RegionalBuyer` is an
+aggregate destination (the EU, the US, South Korea, China's home market, "other" …) whose
+demand is a tonnage; :class:`agents.oem.OEM` is a vehicle maker whose demand follows its plan.
 
 Decision rules (each documented in the ODD):
 
@@ -14,25 +14,8 @@ Decision rules (each documented in the ODD):
   the controlled grades in stock; uncontrolled stock is then shared pro rata between the
   free-only line's need and the mixed line's need at that cap (:func:`line_shares`); output
   is the two lines' shares weighted by their magnet need;
-* **order-up-to**: for each grade, order the gap between ``need x (cover target + pipeline
-  weeks)`` and the position (stock + in transit + open orders), split over China and
-  non-Chinese makers by ``china_share``; the uncontrolled need counted is the free-only
-  line's plus the mixed line's times the share the controlled grades in hand or firmly on
-  order support (:meth:`supported_share`);
-* **patience**: an order waiting for a Chinese licence longer than
-  ``licence_patience_weeks`` no longer counts in the position: the buyer orders again (a new
-  application - why queues hold several applications per firm, C-LIC-6) and, while China is
-  blocked, also asks non-Chinese makers for the China share (multi-sourcing); while
-  ``max_pending_orders`` counted orders wait for a licence with a seller, no further order
-  goes to that seller;
-* **cancel**: open orders that would lift the position above ``max_cover_weeks`` are
-  cancelled, newest first;
-* **sourcing**: the China share moves each week part of the way
-  (``market.supplier_switching_per_week``) towards a target set by delivered cost, price over
-  availability, of Chinese and non-Chinese magnets relative to the opening state, in the
-  Armington form with elasticity ``market.sourcing_elasticity`` (:func:`target_china_share`);
-  availability is the smoothed share of what the buyer planned to buy from a source that
-  the source shipped (:meth:`MagnetBuyer.review_sourcing`).
+* **ordering** (order-up-to, patience, cancel): :mod:`agents.ordering`;
+* **sourcing**: the China share follows delivered costs (:mod:`agents.sourcing`).
 """
 
 from __future__ import annotations
@@ -41,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from simulation.market import EPS, GRADES, HOME, Order, Shipment
-from simulation.prices import partially_adjusted
+from agents.ordering import Ordering
+from agents.sourcing import Sourcing
+from simulation.market import EPS, GRADES, Order, Shipment, zeros
 
 if TYPE_CHECKING:
     from agents.seller import MagnetSeller
@@ -56,7 +40,7 @@ MAGNET_TRADE_SOURCES = ("china", "row", "domestic", "transit")
 HELD = 10**9
 
 
-class MagnetBuyer(Agent):
+class MagnetBuyer(Ordering, Sourcing, Agent):
     """A buyer of magnets (base class).
 
     Args:
@@ -241,9 +225,9 @@ class MagnetBuyer(Agent):
     def receive_shipments(self) -> None:
         """Move shipments due this week into stock."""
         week = self.model.week
-        received = self.received_t = _zeros(SOURCES)
-        by_grade = self.received_by_grade_t = _zeros(GRADES)
-        self.sent_by_grade_t = _zeros(GRADES)
+        received = self.received_t = zeros(SOURCES)
+        by_grade = self.received_by_grade_t = zeros(GRADES)
+        self.sent_by_grade_t = zeros(GRADES)
         staying: list[Shipment] = []
         transit, stock = self._transit_t, self.stock_t
         for shipment in self.in_transit:
@@ -295,191 +279,6 @@ class MagnetBuyer(Agent):
             return sum(self._transit_t.values())
         return self._transit_t[grade]
 
-    def _counted(self, order: Order, week: int) -> bool:
-        """Whether an open order counts in the position (see the patience rule)."""
-        return not (
-            order.licence == "pending" and week - order.placed_week >= self.licence_patience_weeks
-        )
-
-    def _open_orders(self, week: int) -> tuple[dict, dict, dict, bool]:
-        """One pass over the open orders.
-
-        Returns tonnes per grade not waiting for a licence (firm) and counted in the position
-        (firm + pending within patience), the number of counted pending orders per (seller,
-        grade), and whether an order to China is overdue (China blocked).
-        """
-        firm = _zeros(GRADES)
-        counted = _zeros(GRADES)
-        waiting: dict[tuple[int, str], int] = {}
-        overdue = False
-        patience = self.licence_patience_weeks  # the rule of :meth:`_counted`, inlined
-        for o in self.orders:
-            if o.licence == "pending":
-                if week - o.placed_week >= patience:
-                    overdue = overdue or o.seller.source == "china"
-                    continue
-                counted[o.grade] += o.open_t
-                key = (o.seller.unique_id, o.grade)
-                waiting[key] = waiting.get(key, 0) + 1
-            else:
-                firm[o.grade] += o.open_t
-                counted[o.grade] += o.open_t
-        return firm, counted, waiting, overdue
-
-    def source_prices_usd_per_kg(self) -> dict[str, float]:
-        """This week's price of Chinese and of non-Chinese magnets to this buyer, USD/kg.
-
-        Chinese: China's home price at home, the price of exports to India for Indian buyers
-        (limit pricing, :class:`simulation.prices.PriceBoard`), else the export price.
-        Non-Chinese: the buyer's non-Chinese makers' prices, weighted as it orders. Prices
-        move only after the market clears, so the figures are computed once a week.
-        """
-        week = self.model.week
-        if self._prices_week == week:
-            return self._prices
-        board = self.model.prices
-        if self.country == HOME:
-            china = board.china_home_usd_per_kg
-        elif self.country == "IN":
-            china = board.india_import_usd_per_kg
-        else:
-            china = board.china_export_usd_per_kg
-        row = sum(weight * seller.price_usd_per_kg for seller, weight in self.row_sellers)
-        self._prices_week, self._prices = week, {"china": china, "row": row}
-        return self._prices
-
-    def review_sourcing(self) -> None:
-        """Update availability of each source, then move the China share (module docstring).
-
-        Availability of a source = tonnes it shipped to the buyer last week over the tonnes
-        the buyer planned to buy there (full need x share), at most 1, smoothed with
-        ``market.availability_smoothing_per_week``. Only buyers with both Chinese and
-        non-Chinese makers switch. The first call (before anything has shipped) records the
-        opening prices the costs are relative to.
-        """
-        shipped, self._shipped_from_t = self._shipped_from_t, _zeros(SOURCES)
-        if not (self.china_sellers and self.row_sellers):
-            return
-        prices = self.source_prices_usd_per_kg()
-        if self._base_price_usd_per_kg is None:
-            self._base_price_usd_per_kg = prices
-            return
-        cfg = self.model.spec.market
-        full = self.full_need_t()
-        for source, share in (("china", self.china_share), ("row", 1.0 - self.china_share)):
-            planned = full * share
-            if planned > EPS:
-                seen = min(1.0, shipped[source] / planned)
-                self.availability[source] = partially_adjusted(
-                    self.availability[source], seen, cfg.availability_smoothing_per_week
-                )
-        if cfg.sourcing_elasticity <= 0 and self.china_share == self.base_china_share:
-            return
-        base = self._base_price_usd_per_kg
-        target = target_china_share(
-            self.base_china_share,
-            {s: prices[s] / base[s] for s in ("china", "row")},
-            self.availability,
-            cfg.sourcing_elasticity,
-        )
-        share = partially_adjusted(self.china_share, target, cfg.supplier_switching_per_week)
-        if share != self.china_share:
-            self.china_share = share
-            self._set_pipeline_weeks()
-
-    def reorder(self) -> None:
-        """Review sourcing, cancel orders above the ceiling, order up to the target."""
-        week = self.model.week
-        self.review_sourcing()
-        self.ordered_t = 0.0
-        firm, counted, waiting, overdue = self._open_orders(week)
-        self.blocked = overdue or bool(self._denied_recently)
-        self._denied_recently = []
-        supported = self._supported(firm["controlled"])
-        _, controlled_need, _, free_only_t, mixed_free_t = self.needs()
-        cover = self.cover_target_weeks + self.pipeline_weeks
-        ceiling = self.max_cover_weeks + self.pipeline_weeks
-        for grade in GRADES:
-            need = free_only_t + mixed_free_t * supported if grade == "free" else controlled_need
-            held = self.stock_t[grade] + self._transit_t[grade]
-            excess = held + firm[grade] - need * ceiling
-            if excess > EPS:
-                cancelled = self._cancel(grade, excess)
-                firm[grade] -= cancelled
-                counted[grade] -= cancelled
-            if need <= EPS:
-                continue
-            gap = need * cover - held - counted[grade]
-            if gap <= EPS:
-                continue
-            self.ordered_t += gap
-            china_part = gap * self.china_share
-            row_part = gap - china_part
-            if self.blocked and grade == "controlled":
-                row_part += china_part  # multi-sourcing while China is blocked
-            for seller, weight in self.china_sellers:
-                if (
-                    china_part * weight > EPS
-                    and waiting.get((seller.unique_id, grade), 0) < self.max_pending_orders
-                ):
-                    self.orders.append(seller.place_order(self, grade, china_part * weight, week))
-            for seller, weight in self.row_sellers:
-                if row_part * weight > EPS:
-                    self.orders.append(seller.place_order(self, grade, row_part * weight, week))
-
-    def supported_share(self, week: int) -> float:
-        """Share of planned use the controlled grades in hand or firmly on order support.
-
-        Stock + in transit + open orders not waiting for a licence, over ``cover target``
-        weeks of controlled need (1 when nothing is controlled). The mixed line's uncontrolled
-        grades are ordered only for that share (a motor needs both; assumption); the
-        free-only line's in full.
-        """
-        on_order = sum(
-            o.open_t for o in self.orders if o.grade == "controlled" and o.licence != "pending"
-        )
-        return self._supported(on_order)
-
-    def _supported(self, firm_on_order_t: float) -> float:
-        need = self.need_t("controlled")
-        if need <= EPS or self.controlled_share >= 1.0:
-            return 1.0
-        firm = self.stock_t["controlled"] + self._transit_t["controlled"] + firm_on_order_t
-        return min(1.0, firm / (need * max(self.cover_target_weeks, 1.0)))
-
-    def firm_position_t(self, grade: str) -> float:
-        """Stock + in transit + open orders not waiting for a licence, t."""
-        on_order = sum(o.open_t for o in self.orders if o.grade == grade and o.licence != "pending")
-        return self.stock_t[grade] + self.in_transit_t(grade) + on_order
-
-    def _cancel(self, grade: str, excess: float) -> float:
-        """Cancel shippable open orders of ``grade`` worth ``excess`` t, newest first.
-
-        Orders waiting for a licence are not cancelled: the application keeps the buyer's
-        place in the queue and may never be granted. Returns the tonnes cancelled.
-        """
-        firm = [o for o in self.orders if o.grade == grade and o.licence != "pending"]
-        cancelled = 0.0
-        for order in sorted(firm, key=lambda o: -o.id):
-            if excess <= EPS:
-                break
-            if order.open_t <= excess + EPS:
-                excess -= order.open_t
-                cancelled += order.open_t
-                order.seller.close(order, cancelled=True)
-            else:
-                order.seller.cancelled_t += excess
-                order.open_t -= excess
-                cancelled += excess
-                excess = 0.0
-        return cancelled
-
-    def order_closed(self, order: Order) -> None:
-        """A seller closed ``order`` (filled, cancelled, denied or expired)."""
-        if order.licence == "denied":
-            self._denied_recently.append(order)
-        self.orders.remove(order)
-
     def accept(self, shipment: Shipment) -> None:
         """Take a shipment (or a customs-held consignment) into the pipeline."""
         self.in_transit.append(shipment)
@@ -493,14 +292,6 @@ class MagnetBuyer(Agent):
         self.in_transit.append(part)
         return part
 
-    def open_orders_t(self) -> float:
-        """Tonnes on order and not yet shipped, t."""
-        return sum(o.open_t for o in self.orders)
-
-    def pending_orders(self) -> int:
-        """Orders waiting for a licence decision."""
-        return sum(o.licence == "pending" for o in self.orders)
-
     @property
     def inventory_t(self) -> float:
         """Magnet stock, both grades, t."""
@@ -511,51 +302,6 @@ class MagnetBuyer(Agent):
         """Cover of the scarcer grade, weeks of need."""
         covers = [self.stock_t[g] / self.need_t(g) for g in GRADES if self.need_t(g) > EPS]
         return min(covers) if covers else 0.0
-
-
-class RegionalBuyer(MagnetBuyer):
-    """An aggregate destination: all magnet users of a country or region, as one buyer.
-
-    Args:
-        model: the model.
-        demand_t_per_week: magnet use at full output at the reference date, t/week.
-        growth_share_per_year: yearly growth of demand (C-MKT-8: +10% in 2024).
-        reference_week: week at which demand equals ``demand_t_per_week`` (may be negative).
-        **kwargs: see :class:`MagnetBuyer`.
-    """
-
-    def __init__(
-        self,
-        model,
-        demand_t_per_week: float,
-        growth_share_per_year: float = 0.0,
-        reference_week: int = 0,
-        **kwargs,
-    ) -> None:
-        super().__init__(model, **kwargs)
-        self.demand_t_per_week = demand_t_per_week
-        self.growth_share_per_year = growth_share_per_year
-        self.reference_week = reference_week
-        self._need_week: int | None = None
-        self._need_t = 0.0
-
-    def full_need_t(self) -> float:
-        """Demand this week at full output, t/week (compound growth from the reference week).
-
-        Computed once a week (the hot loops ask many times).
-        """
-        week = self.model.week
-        if week != self._need_week:
-            years = (max(week, 0) - self.reference_week) / 52.0
-            self._need_week = week
-            self._need_t = self.demand_t_per_week * (1.0 + self.growth_share_per_year) ** years
-        return self._need_t
-
-    def step(self) -> None:
-        """Receive, use, order."""
-        self.receive_shipments()
-        self.use()
-        self.reorder()
 
 
 def line_shares(
@@ -578,42 +324,6 @@ def line_shares(
     usable = free_only_need_t + mixed_free_need_t * cap
     r = min(1.0, free_t / usable) if usable > EPS else 1.0
     return {"free_only": r, "mixed": cap * r}
-
-
-#: Lowest availability a delivered cost is computed with (a source that ships nothing costs
-#: 20 times its price, not infinitely much; assumption).
-MIN_AVAILABILITY = 0.05
-
-
-def target_china_share(
-    base_share: float,
-    relative_price: dict[str, float],
-    availability: dict[str, float],
-    elasticity: float,
-) -> float:
-    """Target China share from delivered costs (Armington form, anchored at the opening).
-
-    Delivered cost of a source = its price relative to the opening price over its
-    availability (0-1, at least :data:`MIN_AVAILABILITY`); the target is
-    ``s0 c_china^-e / (s0 c_china^-e + (1 - s0) c_row^-e)``, so at opening prices and full
-    availability it is the opening share ``s0``.
-
-    Example:
-        >>> round(target_china_share(0.9, {"china": 1.0, "row": 1.0},
-        ...                          {"china": 0.5, "row": 1.0}, 2.0), 3)
-        0.692
-    """
-    weights = {}
-    for source, share in (("china", base_share), ("row", 1.0 - base_share)):
-        cost = relative_price[source] / max(availability[source], MIN_AVAILABILITY)
-        weights[source] = share * cost ** (-elasticity)
-    total = weights["china"] + weights["row"]
-    return weights["china"] / total if total > EPS else base_share
-
-
-def _zeros(keys: tuple[str, ...]) -> dict[str, float]:
-    """A fresh tally of 0.0 per key (``dict.fromkeys`` semantics, faster on hot paths)."""
-    return {key: 0.0 for key in keys}
 
 
 def _normalised(sellers: list[tuple[MagnetSeller, float]]) -> list[tuple[MagnetSeller, float]]:

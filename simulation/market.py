@@ -74,6 +74,16 @@ class Order:
     licence_ref: Any = None
 
 
+def zeros(keys: tuple[str, ...]) -> dict[str, float]:
+    """A fresh tally of 0.0 per key (``dict.fromkeys(keys, 0.0)``, faster on hot paths).
+
+    Example:
+        >>> zeros(GRADES)
+        {'controlled': 0.0, 'free': 0.0}
+    """
+    return {key: 0.0 for key in keys}
+
+
 def allocate_pro_rata(supply: float, requests: Mapping[int, float]) -> dict[int, float]:
     """Share ``supply`` among ``requests`` in proportion to their size, never exceeding a request.
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import mesa
 import pytest
 
-from agents.buyer import RegionalBuyer, line_shares
+from agents.buyer import line_shares
+from agents.regional import RegionalBuyer
 from simulation.market import Order, Shipment
 
 DEMAND_T = 10.0

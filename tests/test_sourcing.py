@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.buyer import target_china_share
+from agents.sourcing import target_china_share
 from simulation import MagnetSupplyModel, load_scenario
 from simulation.market import HOME
 
